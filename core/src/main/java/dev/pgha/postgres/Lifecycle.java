@@ -44,7 +44,7 @@ final class Lifecycle {
             ready.logOffset = logSize();
             return null;
         }));
-        phases.add(s.child("pg_ctl-start", this::pgCtlStart, grandparent(), code -> code == 0 ? Progress.done("")
+        phases.add(s.child("pg_ctl-start", this::pgCtlStart, Map.of(), code -> code == 0 ? Progress.done("")
                 : Progress.failed("pg_ctl start failed (exit " + code + "): " + s.tailOf("pg_ctl-start"))));
         phases.add(ready);
         return phases;
@@ -62,12 +62,6 @@ final class Lifecycle {
     private List<String> pgCtlStart() {
         return List.of(s.bin.path("pg_ctl"), "start", "-D", s.config.dataDir().toString(), "-l",
                 s.postmasterLog().toString(), "-W", "-o", s.files.commandLineForPgCtl());
-    }
-
-    /** Lets the postmaster ignore a stale postmaster.pid whose pid now belongs to another process. */
-    private Map<String, String> grandparent() {
-        Optional<Long> stale = Postmaster.stalePidOwner(s.config.dataDir());
-        return stale.map(pid -> Map.of("PG_GRANDPARENT_PID", Long.toString(pid))).orElse(Map.of());
     }
 
     private long logSize() {

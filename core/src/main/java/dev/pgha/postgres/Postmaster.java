@@ -81,11 +81,24 @@ final class Postmaster {
                 : Optional.empty();
     }
 
-    /** Whether the pid in a pid file belongs to some live process (a stale file after pid reuse). */
-    static Optional<Long> stalePidOwner(Path dataDir) {
-        return readPidFile(dataDir).map(pf -> Math.abs(pf.pid()))
-                .filter(pid -> pid != 0 && ProcessHandle.of(pid).map(Postmaster::isAlive).orElse(false))
-                .filter(pid -> find(dataDir).isEmpty());
+    /**
+     * Deletes {@code postmaster.pid} when it names no running postmaster of {@code dataDir}: the
+     * postmaster was killed and is gone (or a zombie not reaped yet), or its pid now belongs to
+     * another process. Call only when no process works in the data directory.
+     *
+     * @return the pid the removed file named
+     */
+    static Optional<Long> removeStalePidFile(Path dataDir) {
+        Optional<PidFile> file = readPidFile(dataDir);
+        if (file.isEmpty() || find(dataDir).isPresent()) {
+            return Optional.empty();
+        }
+        try {
+            return Files.deleteIfExists(dataDir.resolve("postmaster.pid")) ? Optional.of(Math.abs(file.get().pid()))
+                    : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();   // PostgreSQL will say why it cannot start
+        }
     }
 
     private static boolean isPostmasterOf(ProcessHandle p, PidFile pf, Path dataDir) {

@@ -246,6 +246,9 @@ final class Server {
      * postmaster's children exit a second or two after it), up to {@code limit}.
      */
     Phase awaitNoProcesses(Duration limit) {
+        // Done once nothing works in the data directory; then a postmaster.pid left behind is stale and
+        // removed: PostgreSQL would refuse to start while its pid exists, and a killed postmaster that
+        // nobody has reaped yet (a zombie) still exists.
         return new Phase() {
             private long deadline;
 
@@ -258,6 +261,9 @@ final class Server {
             public Progress poll() {
                 List<ProcessHandle> left = Postmaster.processesIn(config.dataDir());
                 if (left.isEmpty()) {
+                    Postmaster.removeStalePidFile(config.dataDir()).ifPresent(pid -> log.info(
+                            "{}: removed a stale postmaster.pid: pid {} is no running postmaster of {}", name, pid,
+                            config.dataDir()));
                     return Progress.done("");
                 }
                 if (now() - deadline >= 0) {
