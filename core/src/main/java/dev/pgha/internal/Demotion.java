@@ -80,8 +80,13 @@ final class Demotion {
         if (signaled) {
             node.callback(HaListener.Callback.ON_STOP);
         }
-        if (mode == Mode.GRACEFUL || mode == Mode.IMMEDIATE) {
-            node.releaseLockWithLastPosition();
+        if (mode == Mode.GRACEFUL && signaled) {
+            node.releaseLockWithLastPosition();   // the shutdown checkpoint this stop wrote
+        } else if (mode == Mode.GRACEFUL || mode == Mode.IMMEDIATE) {
+            // Patroni's release without last_lsn: a checkpoint this stop did not write (e.g. the one
+            // single-user crash recovery left, after a WAL segment switch) says nothing the
+            // replicas could have received, and would make them all look far behind.
+            node.lock.release();
         }
         if (mode == Mode.OFFLINE) {
             return null;

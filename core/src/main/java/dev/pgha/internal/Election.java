@@ -94,6 +94,8 @@ final class Election {
         long myPosition = pg.walPosition().value();
         if (checkReplicationLag && isLagging(cluster, myPosition, 0)) {
             log.info("{}: My wal position exceeds maximum replication lag", me);
+            log.debug("{}: my wal position {}, the cluster's {}, maximum_lag_on_failover {}", me, myPosition,
+                    cluster.status().optime(), config.maximumLagOnFailover());
             return false;
         }
         if (config.checkTimeline()) {

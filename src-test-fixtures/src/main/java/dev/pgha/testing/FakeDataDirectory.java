@@ -15,6 +15,8 @@ final class FakeDataDirectory {
 
     /** Size of a checkpoint (or end-of-recovery) record, MAXALIGNed as PostgreSQL writes it. */
     static final long CHECKPOINT_RECORD_BYTES = 0x78;
+    /** PostgreSQL's default WAL segment size. */
+    static final long WAL_SEGMENT_BYTES = 16L * 1024 * 1024;
     /** Where initdb leaves its last checkpoint. */
     static final long INITDB_CHECKPOINT = 0x1000028L;
 
@@ -96,6 +98,9 @@ final class FakeDataDirectory {
 
     /** Single-user crash recovery: replays to the end of WAL and writes a shutdown checkpoint. */
     void crashRecovered() {
+        // Single-user crash recovery runs with archive_mode on (kept WAL for pg_rewind), so its
+        // shutdown first switches to a new WAL segment: the checkpoint lands at the next boundary.
+        wal = (wal + WAL_SEGMENT_BYTES - 1) / WAL_SEGMENT_BYTES * WAL_SEGMENT_BYTES;
         checkpointLsn = wal;
         checkpointTimeline = timeline();
         wal += CHECKPOINT_RECORD_BYTES;

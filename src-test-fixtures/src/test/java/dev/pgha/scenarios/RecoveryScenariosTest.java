@@ -307,6 +307,32 @@ class RecoveryScenariosTest {
     }
 
     @Test
+    void a_primary_recovered_in_single_user_mode_fails_over_without_publishing_that_checkpoint() {
+        // given primary_start_timeout 0 and pg_rewind on, the lock holder whose replica 'other' is
+        // still starting (its member key does not say running yet) when the postmaster is killed
+        HaScenario ha = leaderWithLock(HaScenario.create(b -> b.primaryStartTimeout(Duration.ZERO)
+                .usePgRewind(true)));
+        long wal = ha.postgres().walPosition().value();
+        ha.given(Clusters.builder().member(Members.stopped("other", "replica")).build());
+        ha.postgres().crash();
+
+        // when a cycle runs, no failover is possible: it recovers in single-user mode, whose
+        // shutdown (archive_mode on) switches to a new WAL segment before its checkpoint
+        assertThat(ha.runCycle().message()).isEqualTo("doing crash recovery in a single user mode");
+        // and meanwhile 'other' streams and has received everything the primary wrote
+        ha.given(Clusters.builder().member(Members.replica("other", wal)).build());
+
+        // then the next cycles fail over: stop (nothing runs) and release the lock
+        assertThat(ha.runCycle().message()).isEqualTo("stopped PostgreSQL to fail over after a crash");
+        ha.runCycle();
+        assertThat(ha.dcs().leaderName()).isEmpty();
+        // and the status key does not carry the single-user checkpoint, 16 MB on: 'other' is not
+        // "behind" and may take over
+        assertThat(ha.postgres().controlData().checkpointLocation().value()).isGreaterThan(wal + 1_048_576);
+        assertThat(ha.dcs().snapshot().status().optime()).isEqualTo(wal);
+    }
+
+    @Test
     void test_demote_immediate() {
         // given the lock holder demoted immediately after a crash (primary_start_timeout 0)
         HaScenario ha = leaderWithLock(HaScenario.create(b -> b.primaryStartTimeout(Duration.ZERO)), "other");
