@@ -61,7 +61,19 @@ public final class HaController implements AutoCloseable {
      * @param scheduledAt when to do it, or null for now
      */
     public synchronized ActionResult switchover(String candidate, Instant scheduledAt) {
-        return engine.requestSwitchover(candidate, scheduledAt);
+        return engine.requestSwitchover(null, candidate, scheduledAt);
+    }
+
+    /**
+     * Requests a switchover like {@code patronictl switchover --leader ... --candidate ...}: as
+     * {@link #switchover(String, Instant)}, refused unless {@code leader} leads now.
+     *
+     * @param leader      the member expected to lead now, or null for whoever does
+     * @param candidate   the member to promote, or null for the healthiest
+     * @param scheduledAt when to do it, or null for now
+     */
+    public synchronized ActionResult switchover(String leader, String candidate, Instant scheduledAt) {
+        return engine.requestSwitchover(leader, candidate, scheduledAt);
     }
 
     /**

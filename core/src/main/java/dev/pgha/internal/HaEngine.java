@@ -42,6 +42,7 @@ public final class HaEngine {
     private final Bootstrapper bootstrapper;
     private final MemberPublisher publisher;
     private final Requests requests;
+    private final FailoverRequests failoverRequests;
     private final Shutdown shutdown;
     private CycleResult lastResult;
 
@@ -56,6 +57,7 @@ public final class HaEngine {
         this.bootstrapper = new Bootstrapper(node, demotion);
         this.publisher = new MemberPublisher(node);
         this.requests = new Requests(node, rewinder);
+        this.failoverRequests = new FailoverRequests(node);
         this.shutdown = new Shutdown(node, publisher);
     }
 
@@ -321,13 +323,13 @@ public final class HaEngine {
     }
 
     /** Writes a switchover request to the {@code failover} key after checking the candidate. */
-    public ActionResult requestSwitchover(String candidate, Instant scheduledAt) {
-        return requests.switchover(candidate, scheduledAt);
+    public ActionResult requestSwitchover(String leader, String candidate, Instant scheduledAt) {
+        return failoverRequests.switchover(leader, candidate, scheduledAt);
     }
 
     /** Writes a manual failover request to the {@code failover} key after checking the candidate. */
     public ActionResult requestFailover(String candidate) {
-        return requests.failover(candidate);
+        return failoverRequests.failover(candidate);
     }
 
     /** Restarts PostgreSQL as a long action. */

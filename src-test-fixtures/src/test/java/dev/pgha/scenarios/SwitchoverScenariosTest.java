@@ -4,6 +4,7 @@ import static dev.pgha.testing.HaScenario.NAME;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgha.ActionResult;
+import dev.pgha.ClusterAdmin;
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
 import dev.pgha.HaConfig;
@@ -349,6 +350,36 @@ class SwitchoverScenariosTest {
         assertThat(failoverKey(ha).leader()).isEqualTo(NAME);
         assertThat(failoverKey(ha).candidate()).isEqualTo("other");
         // and the leader's next cycle acts on it
+        assertThat(ha.runCycle().message()).isEqualTo("switchover: demoting myself");
+    }
+
+    @Test
+    void a_tool_outside_the_cluster_requests_a_switchover_with_the_same_checks() {
+        // given the leader with the lock, a healthy replica 'other' and a nofailover replica 'keeper'
+        HaScenario ha = leaderWithLock(b -> b);
+        ha.given(Clusters.builder().member(Members.replica("other", wal(ha)))
+                .member(Members.from(Members.replica("keeper", wal(ha))).noFailover(true).build()).build());
+        ClusterAdmin admin = ClusterAdmin.of(ha.config(), ha.dcs().client("patronictl"), ha.clock());
+
+        // when a tool names a leader that does not lead, or a candidate that may not be promoted
+        ActionResult wrongLeader = admin.switchover("other", "keeper", null);
+        ActionResult noFailover = admin.switchover(NAME, "keeper", null);
+
+        // then both are refused with the reason, and nothing is written
+        assertThat(wrongLeader.accepted()).isFalse();
+        assertThat(wrongLeader.message())
+                .isEqualTo("switchover is not possible: member other is not the leader (" + NAME + " is)");
+        assertThat(noFailover.accepted()).isFalse();
+        assertThat(noFailover.message()).isEqualTo("switchover is not possible: Member keeper is not allowed to promote");
+        assertThat(failoverKey(ha)).isNull();
+
+        // when it asks for a switchover from the leader to 'other'
+        ActionResult accepted = admin.switchover(NAME, "other", null);
+
+        // then the key names both and the leader's next cycle acts on it
+        assertThat(accepted.accepted()).as(accepted.message()).isTrue();
+        assertThat(failoverKey(ha).leader()).isEqualTo(NAME);
+        assertThat(failoverKey(ha).candidate()).isEqualTo("other");
         assertThat(ha.runCycle().message()).isEqualTo("switchover: demoting myself");
     }
 
