@@ -1,4 +1,4 @@
-package dev.pgha.dcs.etcd;
+package dev.pgha.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,12 +14,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs Patroni's own {@code patronictl} (Debian package {@code patroni}) against a pgha cluster in
  * etcd, with a generated configuration file naming the etcd3 hosts, the namespace and the scope.
+ * Fails with a clear message when {@code patronictl} is not on the PATH.
  */
-final class Patronictl implements AutoCloseable {
+public final class Patronictl implements AutoCloseable {
 
     private final Path config;
 
-    Patronictl(String etcdHosts, String namespace, String scope) {
+    public Patronictl(String etcdHosts, String namespace, String scope) {
         if (!onPath("patronictl")) {
             throw new IllegalStateException("patronictl was not found on the PATH: install Debian's patroni package "
                     + "(apt-get install --no-install-recommends patroni, or run scripts/deps.sh)");
@@ -34,7 +35,7 @@ final class Patronictl implements AutoCloseable {
     }
 
     /** Runs a command that prints JSON ({@code list -f json}, {@code history -f json}) and parses it. */
-    JsonNode json(String... args) {
+    public JsonNode json(String... args) {
         String out = run(args);
         try {
             return new ObjectMapper().readTree(out);
@@ -44,7 +45,7 @@ final class Patronictl implements AutoCloseable {
     }
 
     /** Runs {@code patronictl -c <config> <args>} and returns its standard output. */
-    String run(String... args) {
+    public String run(String... args) {
         List<String> command = new ArrayList<>(List.of("patronictl", "-c", config.toString()));
         command.addAll(List.of(args));
         try {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgha.HaConfig;
 import dev.pgha.testing.EtcdServer;
+import dev.pgha.testing.Patronictl;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
