@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java dev.pgha.examples.Agent node1.properties          run the agent
  * java dev.pgha.examples.Agent list node1.properties     print the cluster like patronictl list
+ * java dev.pgha.examples.Agent switchover node1.properties --candidate node2
+ * java dev.pgha.examples.Agent failover node1.properties --candidate node2
  * </pre>
  */
 public final class Agent {
@@ -125,9 +127,13 @@ public final class Agent {
             System.exit(run(Path.of(args[0])));
         } else if (args.length == 2 && args[0].equals("list")) {
             System.exit(list(Path.of(args[1]), System.out, System.err));
+        } else if (args.length >= 2 && (args[0].equals("switchover") || args[0].equals("failover"))) {
+            System.exit(AgentRequest.run(args, System.out, System.err));
         }
         System.err.println("usage: Agent <settings.properties>        run the agent");
         System.err.println("       Agent list <settings.properties>   print the cluster like patronictl list");
+        System.err.println("       " + AgentRequest.USAGE_SWITCHOVER);
+        System.err.println("       " + AgentRequest.USAGE_FAILOVER);
         System.exit(2);
     }
 
@@ -140,6 +146,7 @@ public final class Agent {
         setDefault("org.slf4j.simpleLogger.logFile", "System.out");
         setDefault("org.slf4j.simpleLogger.showLogName", "true");
         setDefault("org.slf4j.simpleLogger.log.pgha", "info");
+        setDefault("org.slf4j.simpleLogger.log.dev.pgha", "info");   // the engine's reasons, as Patroni logs them
     }
 
     private static void setDefault(String key, String value) {

@@ -1,0 +1,142 @@
+package dev.pgha.examples;
+
+import dev.pgha.ActionResult;
+import dev.pgha.ClusterAdmin;
+import dev.pgha.cluster.ClusterView;
+import dev.pgha.dcs.DcsClient;
+import dev.pgha.dcs.DcsException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The agent's {@code switchover} and {@code failover} commands, like patronictl's: the request is
+ * checked as the members would check it ({@link ClusterAdmin}) and written to the
+ * {@code failover} key; then the command waits (at most {@code 2 * ttl}) until the leader has
+ * acted on it and says how it ended: done once the new leader holds the key and publishes itself
+ * as a running primary (promotion finished). A request the leader declines (the candidate stopped
+ * streaming or fell behind meanwhile) ends with the leader unchanged and exit status 1; the leader
+ * logs why. A scheduled switchover is only written.
+ *
+ * <pre>
+ * Agent switchover node1.properties [--leader node1] [--candidate node2] [--scheduled 2026-11-21T20:00:00Z]
+ * Agent failover node1.properties --candidate node2
+ * </pre>
+ */
+final class AgentRequest {
+
+    static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
+            + "[--candidate <member>] [--scheduled <ISO time>]";
+    static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
+
+    private AgentRequest() {
+    }
+
+    /** Runs {@code args} ({@code switchover|failover <file> [options]}); exit status 0, 1 (not done) or 2 (usage). */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String action = args[0];
+        String leader = null;
+        String candidate = null;
+        Instant scheduled = null;
+        for (int i = 2; i < args.length; i += 2) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            if (value == null) {
+                return usage(err, "missing value after " + args[i]);
+            }
+            switch (args[i]) {
+                case "--leader" -> leader = value;
+                case "--candidate" -> candidate = value;
+                case "--scheduled" -> {
+                    try {
+                        scheduled = OffsetDateTime.parse(value).toInstant();
+                    } catch (DateTimeParseException e) {
+                        return usage(err, "--scheduled needs an ISO time with offset, e.g. 2026-11-21T20:00:00Z");
+                    }
+                }
+                default -> {
+                    return usage(err, "unknown option " + args[i]);
+                }
+            }
+        }
+        boolean switchover = action.equals("switchover");
+        if (!switchover && (candidate == null || leader != null || scheduled != null)) {
+            return usage(err, "failover takes only --candidate, and needs it");
+        }
+        AgentSettings settings;
+        Path file = Path.of(args[1]);
+        try {
+            settings = AgentSettings.load(file, false);
+        } catch (IllegalArgumentException e) {
+            err.println(file + ": " + e.getMessage());
+            return 2;
+        }
+        if (!settings.dcsType().equals("etcd")) {
+            err.println(action + " needs a shared DCS: the in-memory DCS lives inside one agent (dcs.type=etcd)");
+            return 2;
+        }
+        try (DcsClient dcs = Agent.dcs(settings)) {
+            ClusterAdmin admin = ClusterAdmin.of(settings.ha(), dcs);
+            String before = dcs.readCluster().leaderName().orElse(null);
+            ActionResult r = switchover ? admin.switchover(leader, candidate, scheduled) : admin.failover(candidate);
+            if (!r.accepted()) {
+                err.println(r.message());
+                return 1;
+            }
+            out.println(r.message());
+            if (scheduled != null) {
+                return 0;
+            }
+            return awaitOutcome(dcs, settings.scope(), action, before, candidate, settings.ha().ttl().multipliedBy(2),
+                    out, err);
+        } catch (DcsException e) {
+            err.println("cannot reach etcd " + settings.etcdHosts() + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int awaitOutcome(DcsClient dcs, String scope, String action, String before, String candidate, Duration bound,
+                                    PrintStream out, PrintStream err) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            ClusterView view = dcs.readCluster();
+            Optional<String> now = view.leaderName();
+            boolean done = view.failover() == null && now.isPresent() && !now.get().equals(before)
+                    && (candidate == null || now.get().equals(candidate))
+                    && view.member(now.get()).filter(m -> m.isPrimaryRole() && m.isRunning()).isPresent();
+            if (done) {
+                out.println("Successfully " + (action.equals("switchover") ? "switched over" : "failed over")
+                        + " to \"" + now.get() + "\"");
+                out.print(ClusterTable.render(view, scope, List.of()));
+                return 0;
+            }
+            if (view.failover() == null && now.isPresent() && now.get().equals(before)) {
+                err.println(action + " did not happen: " + before + " kept the leader key (its log says why)");
+                return 1;
+            }
+            pause();
+        }
+        err.println(action + " did not complete within " + bound.toSeconds() + " s");
+        return 1;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(200);   // polling the DCS, as patronictl does
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static int usage(PrintStream err, String problem) {
+        err.println(problem);
+        err.println("usage: " + USAGE_SWITCHOVER);
+        err.println("       " + USAGE_FAILOVER);
+        return 2;
+    }
+}
