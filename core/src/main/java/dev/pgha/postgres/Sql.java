@@ -36,10 +36,10 @@ final class Sql implements AutoCloseable {
                    pg_last_wal_replay_lsn()::text,
                    (SELECT system_identifier::text FROM pg_control_system()),
                    CASE WHEN pg_is_in_recovery()
-                        THEN COALESCE((SELECT NULLIF(received_tli, 0) FROM pg_stat_wal_receiver LIMIT 1),
-                                      (SELECT timeline_id FROM pg_control_checkpoint()))
+                        THEN (SELECT NULLIF(received_tli, 0) FROM pg_stat_wal_receiver LIMIT 1)
                         ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
-                   COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false)
+                   COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false),
+                   (SELECT timeline_id FROM pg_control_checkpoint())
             """;
 
     private final LocalPostgresConfig config;
@@ -47,6 +47,8 @@ final class Sql implements AutoCloseable {
     private Connection connection;
     private String lastError;
     private boolean paused;
+    private Lsn replayTimelineAt;
+    private long replayTimeline;
 
     Sql(LocalPostgresConfig config, String localHost) {
         this.config = config;
@@ -100,8 +102,14 @@ final class Sql implements AutoCloseable {
                 }
                 try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(STATUS)) {
                     rs.next();
-                    return new Observation(rs.getBoolean(1), lsn(rs.getString(2)), lsn(rs.getString(3)),
-                            lsn(rs.getString(4)), rs.getString(5), rs.getLong(6), rs.getBoolean(7));
+                    boolean inRecovery = rs.getBoolean(1);
+                    Lsn replay = lsn(rs.getString(4));
+                    long timeline = rs.getLong(6);
+                    if (rs.wasNull()) {
+                        timeline = replayTimeline(replay, rs.getLong(8));
+                    }
+                    return new Observation(inRecovery, lsn(rs.getString(2)), lsn(rs.getString(3)), replay,
+                            rs.getString(5), timeline, rs.getBoolean(7));
                 }
             } catch (SQLException e) {
                 log.debug("{}: status query failed: {}", config.name(), e.getMessage());
@@ -114,6 +122,43 @@ final class Sql implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * A standby's timeline while no WAL receiver runs: the timeline of the WAL it replayed, which
+     * {@code IDENTIFY_SYSTEM} on a replication connection reports (as Patroni asks it).
+     * pg_control's checkpoint timeline lags behind after a timeline switch until the next
+     * restartpoint, and a standby that followed a promotion would look as if still on the old
+     * timeline: behind the cluster, or diverged past the switch point. Asked again only when the
+     * replay position moved; {@code fallback} (the checkpoint's timeline) when it cannot be asked.
+     */
+    private long replayTimeline(Lsn replay, long fallback) {
+        if (replay != null && replay.equals(replayTimelineAt) && replayTimeline > 0) {
+            return replayTimeline;
+        }
+        Properties p = new Properties();
+        p.setProperty("user", config.superuser().username());
+        if (config.superuser().hasPassword()) {
+            p.setProperty("password", config.superuser().password());
+        }
+        long connect = Math.max(1, config.connectTimeout().toSeconds());
+        p.setProperty("connectTimeout", Long.toString(connect));
+        p.setProperty("socketTimeout", Long.toString(Math.max(5, 2 * connect)));
+        p.setProperty("ApplicationName", "pgha");
+        p.setProperty("replication", "database");
+        p.setProperty("preferQueryMode", "simple");
+        p.setProperty("assumeMinServerVersion", "15");
+        try (Connection c = DRIVER.connect(url, p); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+            rs.next();
+            replayTimeline = rs.getLong(2);
+            replayTimelineAt = replay;
+            return replayTimeline;
+        } catch (SQLException | RuntimeException e) {
+            log.debug("{}: IDENTIFY_SYSTEM failed, using the checkpoint's timeline {}: {}", config.name(), fallback,
+                    e.getMessage());
+            return fallback;
+        }
     }
 
     /** The message of the last failed status query, or null. */

@@ -154,7 +154,7 @@ class ThreeNodeClusterTest {
     }
 
     @Test
-    void a_crashed_postmaster_fails_over_when_primary_start_timeout_is_zero() throws Exception {
+    void a_crashed_postmaster_fails_over_when_primary_start_timeout_is_zero_twice_in_a_row() throws Exception {
         // given a running cluster with primary_start_timeout 0 and rows replayed on every member
         String leader = givenARunningClusterOfThree(AgentCluster.builder().setting("primary_start_timeout", "0"));
         write(leader, 1, 100);
@@ -172,6 +172,21 @@ class ThreeNodeClusterTest {
         assertThat(rowsUpTo(promoted, 100)).isEqualTo(100);
         // and the old primary comes back as a replica of the new one
         await("the old primary streams from " + promoted, () -> cluster.isHealthyWithLeader(promoted));
+
+        // when the new primary's postmaster crashes too, soon after (no restartpoint on timeline 2
+        // yet: the replicas' pg_control still says timeline 1)
+        write(promoted, 101, 200);
+        await("replicas replayed the new rows", () -> others(promoted).stream().allMatch(r -> rowsUpTo(r, 200) == 200));
+        cluster.killPostmaster(promoted);
+
+        // then one of the replicas takes over on timeline 3 with every row, not the crashed primary
+        await("a replica of " + promoted + " leads and accepts writes", () -> cluster.leader()
+                .filter(l -> !l.equals(promoted)).filter(cluster::acceptsWrites).isPresent());
+        String third = cluster.leader().orElseThrow();
+        assertThat(cluster.timeline(third)).isEqualTo(3);
+        assertThat(rowsUpTo(third, 200)).isEqualTo(200);
+        assertThat(cluster.log(promoted)).contains("Primary crashed. Failing over.");
+        await("the cluster is whole again around " + third, () -> cluster.isHealthyWithLeader(third));
         thenNoTwoServersEverAcceptedWritesAtOnce();
     }
 

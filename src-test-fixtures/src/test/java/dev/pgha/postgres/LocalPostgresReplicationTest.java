@@ -141,6 +141,36 @@ class LocalPostgresReplicationTest {
     }
 
     @Test
+    void aStandbyThatFollowedAPromotionKeepsReportingTheNewTimelineWhenItsWalReceiverStops() throws Exception {
+        // given node1 primary with two streaming replicas node2 and node3, all on timeline 1
+        LocalPostgres node1 = Pg.primary(tmp, "node1");
+        Pg.execute(node1, "CREATE TABLE t (id int primary key)");
+        LocalPostgres node2 = LocalPostgres.create(tmp.node("node2").build());
+        LocalPostgres node3 = LocalPostgres.create(tmp.node("node3").build());
+        for (LocalPostgres r : List.of(node2, node3)) {
+            Pg.ok(r.cloneFrom(Pg.member(node1, "primary")));
+            Pg.ok(r.follow(Pg.member(node1, "primary")));
+            awaitStreaming(r, node1);
+        }
+        // when node2 is promoted and node3 streams from it: node3 switches to timeline 2 by
+        // replaying WAL, with no restartpoint yet (pg_control still says timeline 1)
+        Pg.ok(node1.stop(StopMode.FAST, true));
+        Pg.ok(node2.promote());
+        Pg.execute(node2, "INSERT INTO t VALUES (1)");
+        Pg.ok(node3.follow(Pg.member(node2, "primary")));
+        awaitRow(node3, "SELECT count(*) FROM t", "1");
+        assertThat(node3.status().timeline()).isEqualTo(2);
+        assertThat(node3.controlData().checkpointTimeline()).isEqualTo(1);
+
+        // and its WAL receiver stops (the new primary is gone)
+        Pg.ok(node3.follow(null));
+        TempPostgres.until("node3's WAL receiver stopped", STREAMING, () -> !node3.status().streaming());
+
+        // then it still reports timeline 2, the timeline of the WAL it replayed
+        assertThat(node3.status().timeline()).isEqualTo(2);
+    }
+
+    @Test
     void aCrashedFormerPrimaryIsRewoundAfterSingleUserCrashRecovery() throws Exception {
         LocalPostgres node1 = Pg.primary(tmp, "node1");
         Pg.execute(node1, "CREATE TABLE t (id int primary key)");
