@@ -150,7 +150,7 @@ public final class AgentCluster implements AutoCloseable {
             Path log = tmp.base().resolve(name + ".log");
             ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-cp", System.getProperty("java.class.path"), Agent.class.getName(), file.toString())
+                    "-cp", absoluteClassPath(), Agent.class.getName(), file.toString())
                     .directory(dir.toFile())   // so TempPostgres' clean-up finds it by its working directory
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().put("PGHA_REPLICATION_PASSWORD", TempPostgres.REPLICATION_PASSWORD);
@@ -158,6 +158,17 @@ public final class AgentCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the agent of " + name, e);
         }
+    }
+
+    /** This JVM's class path with every entry absolute (the agents run in their own directories). */
+    private static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!e.isEmpty()) {
+                entries.add(Path.of(e).toAbsolutePath().toString());
+            }
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /** Starts every member's agent. */
