@@ -92,7 +92,10 @@ public final class AgentCluster implements AutoCloseable {
                 settings.put(name, s);
             }
             this.observer = EtcdDcsClient.builder().endpoints(etcd.endpoints()).scope(scope)
-                    .member("pgha-observer").retryTimeout(Duration.ofSeconds(3)).build();
+                    .member("pgha-observer").retryTimeout(Duration.ofSeconds(3))
+                    // idle between reads and without a watch: etcd answers pings every 5 s without a
+                    // stream with GOAWAY (too_many_pings)
+                    .grpcKeepalive(Duration.ofSeconds(30), Duration.ofSeconds(5)).build();
         } catch (IOException | RuntimeException e) {
             etcd.close();
             tmp.close();
