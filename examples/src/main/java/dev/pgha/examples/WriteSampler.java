@@ -86,7 +86,7 @@ public final class WriteSampler implements AutoCloseable {
                 close(c);
                 c = null;
             }
-            samples.add(new Sample(server, System.nanoTime(), writable));
+            record(new Sample(server, System.nanoTime(), writable));
             try {
                 Thread.sleep(intervalMillis);   // the sampling rate, not a synchronisation
             } catch (InterruptedException e) {
@@ -117,6 +117,11 @@ public final class WriteSampler implements AutoCloseable {
                 // already broken
             }
         }
+    }
+
+    /** Records an answer (the sampling threads do; tests may too). */
+    void record(Sample sample) {
+        samples.add(sample);
     }
 
     /** Every sample so far, in the order they arrived. */
