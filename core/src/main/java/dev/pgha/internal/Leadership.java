@@ -52,7 +52,11 @@ final class Leadership {
                     "waiting one cycle for members to publish their WAL positions before the leader race");
         }
         node.dcsTroubleSinceLastRace = false;
-        if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
+        if (!node.guardCapable) {
+            // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
+            // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
+            log.warn("{}: Watchdog device is not usable", node.name);
+        } else if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
             if (node.lock.acquire()) {
                 slots.reset();
                 Failover failover = c.cluster.failover();

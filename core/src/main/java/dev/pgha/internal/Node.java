@@ -73,6 +73,11 @@ final class Node {
     boolean dcsTroubleSinceLastRace;
     /** The start timeout of the current start (restart timeout); null means primary_start_timeout. */
     Duration startTimeout;
+    /**
+     * Whether the lease guard could be activated, as of this cycle (see {@link LeaderLock#guardCapable()}):
+     * a node that cannot does not race and publishes {@code watchdog_failed}.
+     */
+    boolean guardCapable = true;
 
     Node(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
          dev.pgha.LeaseGuard guard) {

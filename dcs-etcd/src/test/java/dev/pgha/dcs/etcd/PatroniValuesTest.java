@@ -83,6 +83,27 @@ class PatroniValuesTest {
     }
 
     @Test
+    void aMemberWhoseRequiredGuardFailedPublishesWatchdogFailedLikePatronisRestStatus() {
+        Member replica = new Member("node2", "postgres://h:5433/postgres", null, "running", "replica", "pgha-0.1.0",
+                90L, null, null, null, 2L, MemberTags.DEFAULT, false, true);
+
+        String json = MemberCodec.encode(replica);
+
+        assertThat(json).isEqualTo("{\"conn_url\":\"postgres://h:5433/postgres\",\"state\":\"running\","
+                + "\"role\":\"replica\",\"version\":\"pgha-0.1.0\",\"xlog_location\":90,\"timeline\":2,"
+                + "\"watchdog_failed\":true}");
+        assertThat(MemberCodec.decode("node2", json, problems)).isEqualTo(replica);
+        assertThat(MemberCodec.encode(replica.withWatchdogFailed(false))).doesNotContain("watchdog_failed");
+        // absent (Patroni's own member keys) or false reads as capable
+        assertThat(MemberCodec.decode("node2", NODE2, problems).watchdogFailed()).isFalse();
+        assertThat(MemberCodec.decode("node2", "{\"watchdog_failed\":false}", problems).watchdogFailed()).isFalse();
+        assertThat(problems.isEmpty()).isTrue();
+        // an unreadable flag counts as set, like nofailover
+        assertThat(MemberCodec.decode("node2", "{\"watchdog_failed\":\"maybe\"}", problems).watchdogFailed()).isTrue();
+        assertThat(problems.toString()).contains("watchdog_failed");
+    }
+
+    @Test
     void oddMemberValuesReadAsWhatCanBeUsed() {
         assertThat(MemberCodec.decode("x", "{", problems)).isEqualTo(Member.named("x"));
         assertThat(MemberCodec.decode("x", "[1,2]", problems)).isEqualTo(Member.named("x"));
