@@ -159,8 +159,7 @@ final class Node {
             try {
                 var cd = postgres.controlData();
                 if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > cluster.status().optime()) {
-                    dcs.writeStatus(new dev.pgha.cluster.ClusterStatus(cd.checkpointLocation().value(),
-                            cluster.status().slots()));
+                    dcs.writeStatus(cluster.status().withOptime(cd.checkpointLocation().value()));
                 }
             } catch (dev.pgha.postgres.PostgresException e) {
                 log.warn("{}: could not read the shutdown position: {}", name, e.getMessage());

@@ -228,7 +228,7 @@ public final class HaScenario {
             dcs.putConfig(view.config());
         }
         view.leaderName().ifPresent(l -> dcs.putLeader(l, ttl));
-        if (view.status().optime() != 0 || !view.status().slots().isEmpty()) {
+        if (!view.status().equals(dev.pgha.cluster.ClusterStatus.EMPTY)) {
             dcs.putStatus(view.status());
         }
         for (Member m : view.members()) {
