@@ -135,8 +135,9 @@ final class SlotKeeper {
     /**
      * What the lock holder publishes in the {@code status} key besides the optime, as Patroni 4
      * does with {@code member_slots_ttl} above zero: the positions of the member slots it keeps (as
-     * the last {@link #keep} read them, before it created missing ones; unknown positions left out) and its own slot name at its WAL
-     * position {@code walPosition}, and the retained member slot names. Nothing without
+     * the last {@link #keep} read them, before it created missing ones; unknown positions left
+     * out) and its own slot name at its WAL position {@code walPosition}, and the retained member
+     * slot names. Nothing without
      * {@code use_slots} or with a zero {@code member_slots_ttl} (Patroni then publishes only
      * permanent slots, which pgha does not have). Before the first {@link #keep} of this term it
      * keeps what {@code current} holds besides the optime.

@@ -237,7 +237,8 @@ class WatchdogScenariosTest {
     void aManualFailoverToThisNodeIsNotFollowedWhenItsGuardCannotBeActivated() {
         // given an unlocked cluster and a failover request naming this node, whose guard cannot be activated
         HaScenario ha = HaScenario.create().runningReplicaOf("leader").guardCapability(() -> false);
-        ha.given(Clusters.builder().initialize(ha.systemId()).failover(new dev.pgha.cluster.Failover(null, HaScenario.NAME, null, 0)).build());
+        ha.given(Clusters.builder().initialize(ha.systemId())
+                .failover(new dev.pgha.cluster.Failover(null, HaScenario.NAME, null, 0)).build());
 
         // when a cycle runs, then it does not take the key (Patroni would, then give it back)
         CycleResult r = ha.runCycle();
@@ -290,7 +291,8 @@ class WatchdogScenariosTest {
         sim.node(third).postgres().pauseReplication(false);
 
         // then the other replica is promoted, and node2 never held the key
-        assertThat(sim.runUntil(s -> s.leader().equals(Optional.of(third)) && s.writablePrimaries().equals(java.util.List.of(third)),
+        assertThat(sim.runUntil(s -> s.leader().equals(Optional.of(third))
+                && s.writablePrimaries().equals(java.util.List.of(third)),
                 Duration.ofMinutes(3))).as(sim.log()).isTrue();
         assertThat(holders).doesNotContain("node2");
         assertThat(node2Results).isNotEmpty().noneMatch(CycleResult::lockHeld)
