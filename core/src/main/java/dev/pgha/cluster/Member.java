@@ -21,15 +21,35 @@ import java.util.Objects;
  * @param tags             the member's tags
  * @param checkpointAfterPromotePending {@code checkpoint_after_promote: false} is published while a
  *                         newly promoted leader has not yet run its CHECKPOINT (pg_rewind waits for it)
+ * @param watchdogFailed   {@code watchdog_failed: true}: the member's fencing guard is required but
+ *                         cannot be activated, so it must not become leader (Patroni publishes the
+ *                         same flag in its REST status and calls such a member "not watchdog capable")
  */
 public record Member(String name, String connUrl, String apiUrl, String state, String role, String version,
                      Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
-                     Long timeline, MemberTags tags, boolean checkpointAfterPromotePending) {
+                     Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed) {
 
     /** Validates the name and fills in default tags. */
     public Member {
         Objects.requireNonNull(name, "name");
         tags = Objects.requireNonNullElse(tags, MemberTags.DEFAULT);
+    }
+
+    /**
+     * A member whose fencing guard is fine ({@code watchdogFailed} false): the components of
+     * earlier versions of this record.
+     */
+    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
+                  Long timeline, MemberTags tags, boolean checkpointAfterPromotePending) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, replicationState,
+                timeline, tags, checkpointAfterPromotePending, false);
+    }
+
+    /** This member with {@link #watchdogFailed()} set to {@code value}. */
+    public Member withWatchdogFailed(boolean value) {
+        return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
+                replicationState, timeline, tags, checkpointAfterPromotePending, value);
     }
 
     /** A member known only by name (for example one that appears only in the leader key). */

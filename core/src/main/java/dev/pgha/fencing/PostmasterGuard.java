@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,7 +62,10 @@ import org.slf4j.LoggerFactory;
  *       the node runs without fencing.</li>
  *   <li>{@link Mode#REQUIRED}: {@link #activate()} returns false while the guard process cannot
  *       run, so the engine does not promote ("Not promoting self because watchdog could not be
- *       activated") or demotes ("Demoting self because watchdog could not be activated").</li>
+ *       activated") or demotes ("Demoting self because watchdog could not be activated"); and
+ *       {@link #canActivate()} answers false while it is known that the process cannot run (a
+ *       failed start, bash missing), so the node does not even race for the leader key and
+ *       publishes {@code watchdog_failed}.</li>
  * </ul>
  * A guard process that exits (it fenced, or was killed) is started again on the next
  * {@link #activate()} or {@link #arm}.
@@ -91,16 +95,23 @@ public final class PostmasterGuard implements LeaseGuard, AutoCloseable {
         REQUIRED
     }
 
+    /** Exit status of the guard process when its environment is unusable (e.g. bash older than 5). */
+    private static final int EXIT_ENVIRONMENT = 2;
+
     private static final String SCRIPT = script();
 
     private final Mode mode;
     private final List<String> command;
     private final Path pidFile;
     private final ProcessBuilder.Redirect stderr;
+    /** The executables the guard process needs (bash, and runuser with an {@code osUser}). */
+    private final List<Path> executables;
 
     private Process process;
     private OutputStream input;
     private boolean warned;
+    /** The last attempt to start the guard process failed (cleared by a successful start). */
+    private boolean startFailed;
     private Instant armedDeadline;
 
     private PostmasterGuard(Builder b) {
@@ -121,6 +132,7 @@ public final class PostmasterGuard implements LeaseGuard, AutoCloseable {
             cmd.addAll(b.fenceCommand);
         }
         this.command = List.copyOf(cmd);
+        this.executables = b.osUser != null && !b.fenceCommand.isEmpty() ? List.of(b.bash, b.runuser) : List.of(b.bash);
     }
 
     /** A builder; {@link Builder#dataDirectory} or {@link Builder#pidFile} is required. */
@@ -157,6 +169,25 @@ public final class PostmasterGuard implements LeaseGuard, AutoCloseable {
             return true;
         }
         return ensureRunning() || mode == Mode.AUTOMATIC;
+    }
+
+    /**
+     * Whether {@link #activate()} could succeed, without starting anything: always true unless the
+     * mode is {@link Mode#REQUIRED}; then true while the guard process runs, and otherwise only if
+     * the last start did not fail, the last guard process did not exit reporting an unusable
+     * environment (status 2, e.g. bash older than 5), and bash (and {@code runuser}, with an
+     * {@code osUser}) are executable files. A start that failed is tried again only through
+     * {@link #activate()}, which the engine calls about once per {@code ttl} while this answers false.
+     */
+    @Override
+    public synchronized boolean canActivate() {
+        if (mode != Mode.REQUIRED || process != null && process.isAlive()) {
+            return true;
+        }
+        if (startFailed || process != null && process.exitValue() == EXIT_ENVIRONMENT) {
+            return false;
+        }
+        return executables.stream().allMatch(Files::isExecutable);
     }
 
     @Override
@@ -236,11 +267,13 @@ public final class PostmasterGuard implements LeaseGuard, AutoCloseable {
             process = pb.start();
             input = process.getOutputStream();
             warned = false;
+            startFailed = false;
             log.info("lease guard process {} started for {}", process.pid(), pidFile);
             return true;
         } catch (IOException | RuntimeException e) {
             process = null;
             input = null;
+            startFailed = true;
             if (!warned) {
                 warned = true;
                 if (mode == Mode.REQUIRED) {

@@ -36,7 +36,12 @@ final class Bootstrapper {
     /** The data directory is empty: initialize a new cluster, clone from a member, or wait. */
     Step bootstrap(Cycle c) {
         ClusterView cluster = c.cluster;
-        if (cluster.isUnlocked() && cluster.initialize() == null && node.config.tags().canFailover()) {
+        boolean mayInitialize = cluster.isUnlocked() && cluster.initialize() == null
+                && node.config.tags().canFailover();
+        if (mayInitialize && !node.guardCapable) {
+            // The winner becomes the first primary: a node that may not be primary leaves it to others.
+            log.warn("{}: Watchdog device is not usable: not racing to bootstrap the cluster", node.name);
+        } else if (mayInitialize) {
             if (node.dcs.initialize("")) {
                 node.bootstrapping = true;
                 return node.start("bootstrap", LongAction.Kind.BOOTSTRAP, node.postgres.bootstrap(),

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * cluster view (the WAL positions, timelines and tags members publish in the DCS) and this
  * node's own PostgreSQL status. Pure decisions: no DCS or PostgreSQL calls.
  *
+ * <p>A member that publishes {@code watchdog_failed} (its required fencing guard cannot be
+ * activated) is treated like one tagged {@code nofailover}: never a candidate, and ignored when
+ * comparing WAL positions.
+ *
  * <p>A member counts as reachable while its member key exists (it expires {@code ttl} after the
  * node stopped publishing): that is what Patroni learns from a member's REST API.
  */
@@ -112,8 +116,8 @@ final class Election {
         int myPriority = config.tags().failoverPriority();
         long clusterTimeline = cluster.timeline();
         for (Member m : members) {
-            if (m.name().equals(me) || !m.tags().canFailover()) {
-                continue;
+            if (m.name().equals(me) || !m.tags().canFailover() || m.watchdogFailed()) {
+                continue; // a member that may not promote neither blocks nor wins (Patroni's failover_limitation)
             }
             if (config.checkTimeline() && clusterTimeline > 0 && m.timeline() != null
                     && m.timeline() < clusterTimeline) {
@@ -179,6 +183,9 @@ final class Election {
         if (!m.tags().canFailover()) {
             return Optional.of("Member " + m.name() + " is not allowed to promote");
         }
+        if (m.watchdogFailed()) {
+            return Optional.of("Member " + m.name() + " is not watchdog capable");
+        }
         if (!m.isRunning() || m.isPrimaryRole()) {
             return Optional.of("Member " + m.name() + " is not running as a replica");
         }
@@ -192,7 +199,10 @@ final class Election {
         return Optional.empty();
     }
 
-    /** Patroni's {@code failover_limitation()}: "not reachable", "not allowed to promote", or none. */
+    /**
+     * Patroni's {@code failover_limitation()}: "not reachable", "not allowed to promote", "not
+     * watchdog capable", or none.
+     */
     Optional<String> limitation(ClusterView cluster, String member) {
         Optional<Member> m = cluster.member(member);
         if (m.isEmpty()) {
@@ -200,6 +210,9 @@ final class Election {
         }
         if (!m.get().tags().canFailover()) {
             return Optional.of("not allowed to promote");
+        }
+        if (m.get().watchdogFailed()) {
+            return Optional.of("not watchdog capable");
         }
         return Optional.empty();
     }

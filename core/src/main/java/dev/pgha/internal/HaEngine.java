@@ -93,6 +93,7 @@ public final class HaEngine {
         // A finished action's completion acts first (it may release the lock or start the next
         // action), so that everything this cycle decides sees the DCS as the completion left it.
         Step done = node.pollAction();
+        node.guardCapable = node.lock.guardCapable();
         ClusterView cluster = node.dcs.readCluster();
         node.cluster = cluster;
         if (!cluster.isLeader(node.name)) {

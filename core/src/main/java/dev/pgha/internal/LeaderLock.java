@@ -30,6 +30,10 @@ final class LeaderLock {
     private boolean held;
     private long deadlineNanos;
     private Instant deadlineWall;
+    /** While the guard cannot be activated: when (clock nanos) activation was last retried. */
+    private Long guardRetriedNanos;
+    /** What {@link #guardCapable()} answered last. */
+    private boolean guardWasCapable = true;
 
     LeaderLock(String member, DcsClient dcs, HaClock clock, LeaseGuard guard, Events events, Duration ttl) {
         this.member = member;
@@ -114,6 +118,40 @@ final class LeaderLock {
             log.error("{}: the lease guard failed to activate", member, e);
             return false;
         }
+    }
+
+    /**
+     * Whether the lease guard could protect this node as primary ({@link LeaseGuard#canActivate()}),
+     * asked once per cycle. While it cannot, and this node does not hold the lock, activation is
+     * retried at most once per {@code ttl}; the retry's outcome shows in the next cycle's answer.
+     */
+    boolean guardCapable() {
+        boolean capable;
+        try {
+            capable = guard.canActivate();
+        } catch (RuntimeException e) {
+            log.error("{}: the lease guard failed to tell whether it can be activated", member, e);
+            capable = false;
+        }
+        if (capable != guardWasCapable) {
+            if (capable) {
+                log.info("{}: the lease guard can be activated again: taking part in leader races", member);
+            } else {
+                log.warn("{}: the lease guard is required but cannot be activated: not taking part in leader races"
+                        + " and publishing watchdog_failed", member);
+            }
+            guardWasCapable = capable;
+        }
+        if (capable) {
+            guardRetriedNanos = null;
+        } else if (!held) {
+            long now = clock.nanoTime();
+            if (guardRetriedNanos == null || now - guardRetriedNanos >= ttl.toNanos()) {
+                guardRetriedNanos = now;
+                guardActivated();
+            }
+        }
+        return capable;
     }
 
     /** Whether this node holds the lock and its lease has not run out. */

@@ -52,9 +52,13 @@ final class Leadership {
                     "waiting one cycle for members to publish their WAL positions before the leader race");
         }
         node.dcsTroubleSinceLastRace = false;
-        if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
+        if (!node.guardCapable) {
+            // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
+            // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
+            log.warn("{}: Watchdog device is not usable", node.name);
+        } else if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
             if (node.lock.acquire()) {
-                slots.reset();
+                slots.reset(c.cluster.status());
                 Failover failover = c.cluster.failover();
                 if (failover != null) {
                     node.dcs.deleteFailover(failover.version());
@@ -80,13 +84,15 @@ final class Leadership {
     Step processHealthy(Cycle c) {
         if (c.cluster.isLeader(node.name)) {
             if (node.lock.update()) {
-                writeStatus(c);
                 Step manual = processManualFailoverFromLeader(c);
                 if (manual != null) {
+                    writeStatus(c);
                     return manual;
                 }
-                return enforcePrimaryRole(c, node.iAm(", the leader with the lock"),
+                Step step = enforcePrimaryRole(c, node.iAm(", the leader with the lock"),
                         "promoted self to leader because I had the session lock");
+                writeStatus(c); // after the slots were kept, so that their positions are this cycle's
+                return step;
             }
             log.error("{}: failed to update leader lock", node.name);
             if (node.actsAsPrimary(c.pg)) {
@@ -259,10 +265,17 @@ final class Leadership {
         return Step.of(CycleAction.IN_PROGRESS, a.name() + " in progress");
     }
 
-    /** Writes the leader's WAL position to the {@code status} key when it moved. */
+    /**
+     * Writes the {@code status} key when it changed (as Patroni, only then): the leader's WAL
+     * position, its member slots' positions and the retained member slot names.
+     */
     void writeStatus(Cycle c) {
-        if (c.pg.isRunningPrimary() && c.pg.walPosition().value() != c.cluster.status().optime()) {
-            node.dcs.writeStatus(new ClusterStatus(c.pg.walPosition().value(), Map.of()));
+        if (!c.pg.isRunningPrimary()) {
+            return;
+        }
+        ClusterStatus status = slots.status(c.pg.walPosition().value(), c.cluster.status());
+        if (!status.equals(c.cluster.status())) {
+            node.dcs.writeStatus(status);
         }
     }
 

@@ -31,6 +31,7 @@ final class MemberPublisher {
         String replicationState = replica ? (pg.streaming() ? "streaming" : "in archive recovery") : null;
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
-                role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false);
+                role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
+                !node.guardCapable);
     }
 }

@@ -73,6 +73,11 @@ final class Node {
     boolean dcsTroubleSinceLastRace;
     /** The start timeout of the current start (restart timeout); null means primary_start_timeout. */
     Duration startTimeout;
+    /**
+     * Whether the lease guard could be activated, as of this cycle (see {@link LeaderLock#guardCapable()}):
+     * a node that cannot does not race and publishes {@code watchdog_failed}.
+     */
+    boolean guardCapable = true;
 
     Node(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
          dev.pgha.LeaseGuard guard) {
@@ -154,8 +159,7 @@ final class Node {
             try {
                 var cd = postgres.controlData();
                 if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > cluster.status().optime()) {
-                    dcs.writeStatus(new dev.pgha.cluster.ClusterStatus(cd.checkpointLocation().value(),
-                            cluster.status().slots()));
+                    dcs.writeStatus(cluster.status().withOptime(cd.checkpointLocation().value()));
                 }
             } catch (dev.pgha.postgres.PostgresException e) {
                 log.warn("{}: could not read the shutdown position: {}", name, e.getMessage());

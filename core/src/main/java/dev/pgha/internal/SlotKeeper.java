@@ -1,34 +1,49 @@
 package dev.pgha.internal;
 
+import dev.pgha.cluster.ClusterStatus;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.SlotNames;
+import dev.pgha.postgres.Lsn;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The primary's member slots (Patroni's {@code sync_replication_slots()} for physical member
- * slots): every cycle the lock holder running as primary makes sure a physical slot exists for
- * each other member of the cluster view, and drops the physical slots whose member has been gone
- * for {@code member_slots_ttl}. Slots in {@code ignore_slots}, slots whose name pgha could not
- * have made, logical slots and slots in use are never dropped.
+ * slots, and {@code _build_retain_slots()}): every cycle the lock holder running as primary makes
+ * sure a physical slot exists for each other member it retains, and drops the physical slots of
+ * members gone for {@code member_slots_ttl}. Slots in {@code ignore_slots}, slots whose name pgha
+ * could not have made, logical slots and slots in use are never dropped.
  *
- * <p>The retention is measured from when this leader first saw the slot without its member, so a
- * new leader gives absent members a whole {@code member_slots_ttl} again (Patroni resets its
- * {@code retain_slots} when it takes the lock).
+ * <p><b>Retention</b> (Patroni 4's {@code retain_slots}): the leader remembers, for the slot name
+ * of every member it saw (its own included), when it last saw the member's key; a name is retained
+ * until {@code member_slots_ttl} after that. The retained names go to the {@code status} key, and
+ * a new leader starts from them when it takes the lock: it keeps (and creates, if missing) the
+ * slots of members listed there even though their keys are gone. Their clock starts again at
+ * that moment, as in Patroni: the key holds no times, and erring towards keeping WAL costs at most
+ * one more {@code member_slots_ttl} per failover. A slot that exists without a member and was never
+ * retained (a leftover) is dropped {@code member_slots_ttl} after this leader first saw it.
  */
 final class SlotKeeper {
 
     private static final Logger log = LoggerFactory.getLogger(SlotKeeper.class);
 
     private final Node node;
-    /** Slots without a member, and since when (clock nanos) this leader saw them so. */
+    /** Retained member slot names, and when (clock nanos) their member was last seen. */
+    private final Map<String, Long> retained = new TreeMap<>();
+    /** Leftover slots without a retained member, and since when (clock nanos) this leader saw them so. */
     private final Map<String, Long> absentSince = new HashMap<>();
+    /** The wanted member slots that exist and their positions, as the last {@link #keep} read them. */
+    private Map<String, Long> positions = Map.of();
+    /** {@link #retained} started from a {@code status} key in this term (see {@link #reset}). */
+    private boolean seeded;
     /** {@link #dropOnReplica} looked since the last follow. */
     private boolean replicaChecked;
 
@@ -44,7 +59,7 @@ final class SlotKeeper {
         return SlotNames.fromMemberName(node.name);
     }
 
-    /** The slot names the primary keeps for the other members of {@code view}. */
+    /** The slot names of the members of {@code view} other than {@code self}. */
     static Set<String> wanted(ClusterView view, String self) {
         Set<String> out = new TreeSet<>();
         for (Member m : view.members()) {
@@ -61,15 +76,37 @@ final class SlotKeeper {
         if (!node.config.useSlots()) {
             return;
         }
-        Set<String> existing = node.postgres.replicationSlots();
-        Set<String> wanted = wanted(view, node.name);
-        Set<String> create = new TreeSet<>(wanted);
-        create.removeAll(existing);
-        Set<String> drop = new TreeSet<>();
+        if (!seeded) {
+            reset(view.status()); // e.g. a restarted agent that still holds the lock
+        }
+        Map<String, Lsn> existing = node.postgres.replicationSlotPositions();
         long now = node.clock.nanoTime();
         Duration ttl = node.config.memberSlotsTtl();
-        absentSince.keySet().retainAll(existing);
-        for (String slot : existing) {
+        String own = SlotNames.fromMemberName(node.name);
+        Set<String> present = wanted(view, "");
+        present.add(own);
+        present.forEach(slot -> retained.put(slot, now));
+        retained.entrySet().removeIf(e -> {
+            if (present.contains(e.getKey()) || Duration.ofNanos(now - e.getValue()).compareTo(ttl) < 0) {
+                return false;
+            }
+            log.info("{}: Replication slot '{}' for absent cluster member is expired after {} sec.", node.name,
+                    e.getKey(), ttl.toSeconds());
+            absentSince.merge(e.getKey(), e.getValue(), Math::min); // absent since its member was last seen
+            return true;
+        });
+        Set<String> wanted = new TreeSet<>(retained.keySet());
+        wanted.remove(own);
+        Set<String> create = new TreeSet<>(wanted);
+        create.removeAll(existing.keySet());
+        Set<String> drop = new TreeSet<>();
+        absentSince.keySet().retainAll(existing.keySet());
+        Map<String, Long> kept = new TreeMap<>();
+        for (Map.Entry<String, Lsn> e : existing.entrySet()) {
+            String slot = e.getKey();
+            if (wanted.contains(slot)) {
+                kept.put(slot, e.getValue().value());
+            }
             if (wanted.contains(slot) || node.config.ignoreSlots().contains(slot) || !SlotNames.isValid(slot)) {
                 absentSince.remove(slot);
                 continue;
@@ -79,6 +116,7 @@ final class SlotKeeper {
                 drop.add(slot);
             }
         }
+        positions = kept;
         if (create.isEmpty() && drop.isEmpty()) {
             return;
         }
@@ -92,6 +130,33 @@ final class SlotKeeper {
         if (!node.postgres.syncReplicationSlots(create, drop)) {
             log.warn("{}: could not create or drop every replication slot (will retry next cycle)", node.name);
         }
+    }
+
+    /**
+     * What the lock holder publishes in the {@code status} key besides the optime, as Patroni 4
+     * does with {@code member_slots_ttl} above zero: the positions of the member slots it keeps (as
+     * the last {@link #keep} read them, before it created missing ones; unknown positions left
+     * out) and its own slot name at its WAL position {@code walPosition}, and the retained member
+     * slot names. Nothing without
+     * {@code use_slots} or with a zero {@code member_slots_ttl} (Patroni then publishes only
+     * permanent slots, which pgha does not have). Before the first {@link #keep} of this term it
+     * keeps what {@code current} holds besides the optime.
+     */
+    ClusterStatus status(long walPosition, ClusterStatus current) {
+        if (!node.config.useSlots() || node.config.memberSlotsTtl().isZero()) {
+            return new ClusterStatus(walPosition, Map.of(), List.of());
+        }
+        if (!seeded) {
+            return current.withOptime(walPosition);
+        }
+        Map<String, Long> slots = new TreeMap<>();
+        positions.forEach((slot, lsn) -> {
+            if (lsn > 0) {
+                slots.put(slot, lsn);
+            }
+        });
+        slots.put(SlotNames.fromMemberName(node.name), walPosition);
+        return new ClusterStatus(walPosition, slots, List.copyOf(retained.keySet()));
     }
 
     /**
@@ -122,8 +187,20 @@ final class SlotKeeper {
         replicaChecked = false;
     }
 
-    /** Forgets the retention clock: called when this node takes the lock. */
-    void reset() {
+    /**
+     * Called when this node takes the lock: starts the retention from the names the last leader
+     * retained ({@code retain_slots} of the {@code status} key), their clock starting now, as
+     * Patroni's {@code acquire_leader_lock()} does; forgets what it knew from an earlier term.
+     */
+    void reset(ClusterStatus status) {
+        long now = node.clock.nanoTime();
+        seeded = true;
         absentSince.clear();
+        retained.clear();
+        positions = Map.of();
+        status.retainSlots().stream().filter(SlotNames::isValid).forEach(slot -> retained.put(slot, now));
+        if (!retained.isEmpty()) {
+            log.info("{}: retaining the replication slots the last leader retained: {}", node.name, retained.keySet());
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.pgha.cluster.TimelineHistory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -249,6 +250,13 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     public synchronized Set<String> replicationSlots() {
         settle();
         return s.postmaster().isEmpty() ? Set.of() : s.sql.physicalSlots();
+    }
+
+    /** The physical, non-temporary slots with their {@code restart_lsn}; empty when the server cannot be asked. */
+    @Override
+    public synchronized Map<String, Lsn> replicationSlotPositions() {
+        settle();
+        return s.postmaster().isEmpty() ? Map.of() : s.sql.physicalSlotPositions();
     }
 
     /**

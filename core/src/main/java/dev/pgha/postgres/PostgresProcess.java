@@ -3,7 +3,9 @@ package dev.pgha.postgres;
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.TimelineHistory;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The local PostgreSQL as the HA engine drives it. {@code LocalPostgres} implements it over the
@@ -104,6 +106,21 @@ public interface PostgresProcess {
      */
     default Set<String> replicationSlots() {
         return Set.of();
+    }
+
+    /**
+     * The physical, non-temporary replication slots of the running server with their
+     * {@code restart_lsn} ({@link Lsn#ZERO} when unknown, e.g. a slot that reserves no WAL). A quick
+     * call that never throws: empty when the server cannot be asked or has no slots. The leader
+     * publishes the positions of its member slots in the {@code status} key.
+     *
+     * <p>The default maps every slot of {@link #replicationSlots()} to {@link Lsn#ZERO}: the slots
+     * are kept, but no positions are published.
+     */
+    default Map<String, Lsn> replicationSlotPositions() {
+        Map<String, Lsn> out = new TreeMap<>();
+        replicationSlots().forEach(slot -> out.put(slot, Lsn.ZERO));
+        return out;
     }
 
     /**

@@ -6,7 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.Properties;
 import org.postgresql.PGConnection;
@@ -228,26 +230,34 @@ final class Sql implements AutoCloseable {
 
     /** Names of the physical, non-temporary replication slots; empty when the server cannot be asked. */
     Set<String> physicalSlots() {
+        return new TreeSet<>(physicalSlotPositions().keySet());
+    }
+
+    /**
+     * The physical, non-temporary replication slots with their {@code restart_lsn} (zero when
+     * null); empty when the server cannot be asked.
+     */
+    Map<String, Lsn> physicalSlotPositions() {
         if (paused) {
-            return Set.of();
+            return Map.of();
         }
         try {
             if (connection == null) {
                 connection = open();
             }
             try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(
-                    "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical'"
-                            + " AND NOT temporary")) {
-                Set<String> out = new TreeSet<>();
+                    "SELECT slot_name, COALESCE(pg_catalog.pg_wal_lsn_diff(restart_lsn, '0/0')::bigint, 0)"
+                            + " FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary")) {
+                Map<String, Lsn> out = new TreeMap<>();
                 while (rs.next()) {
-                    out.add(rs.getString(1));
+                    out.put(rs.getString(1), new Lsn(rs.getLong(2)));
                 }
                 return out;
             }
         } catch (SQLException e) {
             log.warn("{}: reading pg_replication_slots failed: {}", config.name(), e.getMessage());
             close();
-            return Set.of();
+            return Map.of();
         }
     }
 

@@ -14,6 +14,16 @@ class MemberTest {
     }
 
     @Test
+    void theEarlierConstructorMakesAWatchdogCapableMemberAndTheWitherSetsTheFlag() {
+        Member m = member("replica", 100L, null, null);
+
+        assertThat(m.watchdogFailed()).isFalse();
+        assertThat(m.withWatchdogFailed(true).watchdogFailed()).isTrue();
+        assertThat(m.withWatchdogFailed(true).withWatchdogFailed(false)).isEqualTo(m);
+        assertThat(Member.named("x").watchdogFailed()).isFalse();
+    }
+
+    @Test
     void primaryUsesItsFlushPositionOnly() {
         assertThat(member("primary", 100L, 500L, 400L).walPosition()).isEqualTo(100);
     }

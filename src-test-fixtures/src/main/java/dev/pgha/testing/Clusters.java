@@ -131,9 +131,9 @@ public final class Clusters {
             return this;
         }
 
-        /** The {@code status} key with this optime and no slots. */
+        /** The {@code status} key with this optime (slots and retained names as set so far). */
         public Builder status(long optime) {
-            status = new ClusterStatus(optime, status.slots());
+            status = status.withOptime(optime);
             return this;
         }
 
@@ -147,7 +147,13 @@ public final class Clusters {
         public Builder slot(String slot, long position) {
             Map<String, Long> slots = new LinkedHashMap<>(status.slots());
             slots.put(slot, position);
-            status = new ClusterStatus(status.optime(), slots);
+            status = new ClusterStatus(status.optime(), slots, status.retainSlots());
+            return this;
+        }
+
+        /** The {@code retain_slots} of the {@code status} key: member slot names the last leader retained. */
+        public Builder retainSlots(String... slots) {
+            status = new ClusterStatus(status.optime(), status.slots(), List.of(slots));
             return this;
         }
 

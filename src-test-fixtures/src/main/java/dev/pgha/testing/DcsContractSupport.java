@@ -194,7 +194,10 @@ public abstract class DcsContractSupport {
         return reader.readCluster().leaderName();
     }
 
-    /** A member with every field of the member key set. */
+    /**
+     * A member with every field of the member key set: a primary with its checkpoint pending, a
+     * replica whose fencing guard cannot be activated ({@code watchdog_failed}).
+     */
     protected static Member fullMember(String name, String role) {
         MemberTags tags = MemberTags.DEFAULT.withCloneFrom(true).withFailoverPriority(2).withReplicateFrom("node9");
         tags = new MemberTags(tags.noFailover(), tags.failoverPriority(), tags.cloneFrom(), tags.noLoadBalance(),
@@ -202,7 +205,7 @@ public abstract class DcsContractSupport {
         boolean primary = "primary".equals(role);
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
                 role, "pgha-test", 151090208L, primary ? null : 151080000L, primary ? null : 151070000L,
-                primary ? null : "streaming", 13L, tags, primary);
+                primary ? null : "streaming", 13L, tags, primary, !primary);
     }
 
     /** A read of the cluster that maps it first (for short assertions). */

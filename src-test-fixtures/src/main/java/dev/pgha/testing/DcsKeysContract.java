@@ -176,7 +176,8 @@ public abstract class DcsKeysContract extends DcsContractSupport {
     void statusAndHistoryRoundTrip() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        ClusterStatus status = new ClusterStatus(151090208L, Map.of("node2", 151080096L, "node3", 151000000L));
+        ClusterStatus status = new ClusterStatus(151090208L, Map.of("node1", 151090208L, "node2", 151080096L,
+                "node3", 151000000L), List.of("node1", "node2", "node3", "node_4"));
         TimelineHistory history = new TimelineHistory(List.of(
                 new TimelineHistory.Entry(1, 67309192, "no recovery target specified", null, null),
                 new TimelineHistory.Entry(2, 67359592, "no recovery target specified",

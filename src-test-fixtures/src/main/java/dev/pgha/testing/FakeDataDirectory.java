@@ -39,8 +39,12 @@ final class FakeDataDirectory {
     String upstream;
     /** {@code primary_slot_name}; null for none. */
     String slotName;
-    /** The physical replication slots ({@code pg_replslot}); base backups and pg_rewind copy none. */
-    final java.util.Set<String> slots = new java.util.TreeSet<>();
+    /**
+     * The physical replication slots ({@code pg_replslot}) and their {@code restart_lsn}: where
+     * the slot was created (the end of WAL then), advanced by the standby streaming through it.
+     * Base backups and pg_rewind copy none.
+     */
+    final java.util.Map<String, Long> slots = new java.util.TreeMap<>();
     /** "Database cluster state" as pg_control holds it. */
     String clusterState = "";
 

@@ -92,7 +92,18 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
     @Override
     public Set<String> replicationSlots() {
         settle();
-        return acceptingNow() ? Set.copyOf(data.slots) : Set.of();
+        return acceptingNow() ? Set.copyOf(data.slots.keySet()) : Set.of();
+    }
+
+    /** The physical slots and their {@code restart_lsn} while the server accepts connections; empty otherwise. */
+    @Override
+    public java.util.Map<String, Lsn> replicationSlotPositions() {
+        settle();
+        java.util.Map<String, Lsn> out = new java.util.TreeMap<>();
+        if (acceptingNow()) {
+            data.slots.forEach((slot, lsn) -> out.put(slot, new Lsn(lsn)));
+        }
+        return out;
     }
 
     /**
@@ -106,7 +117,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         if (!acceptingNow()) {
             return false;
         }
-        data.slots.addAll(create);
+        create.forEach(slot -> data.slots.putIfAbsent(slot, data.wal)); // reserves WAL at once
         boolean all = true;
         for (String slot : drop) {
             if (world.slotInUse(this, slot)) {

@@ -234,12 +234,20 @@ abstract class FakeServerBase {
 
     /** The physical replication slots in the data directory, whether or not the server runs. */
     public final java.util.Set<String> slots() {
-        return java.util.Set.copyOf(data.slots);
+        return java.util.Set.copyOf(data.slots.keySet());
     }
 
-    /** Creates a physical slot as a user would (e.g. one pgha must leave alone). */
+    /**
+     * The physical replication slots with their {@code restart_lsn} (where each was created,
+     * advanced by the standby streaming through it), whether or not the server runs.
+     */
+    public final java.util.Map<String, Long> slotPositions() {
+        return java.util.Map.copyOf(data.slots);
+    }
+
+    /** Creates a physical slot at the end of WAL, as a user would (e.g. one pgha must leave alone). */
     public final void createSlot(String slotName) {
-        data.slots.add(slotName);
+        data.slots.putIfAbsent(slotName, data.wal);
     }
 
     /** The {@code primary_slot_name} this standby is configured with, or null. */

@@ -187,6 +187,10 @@ public final class FakeWorld {
             return false;
         }
         n.data.receive(up.data);
+        if (n.data.slotName != null) {
+            // the standby's feedback advances the slot it streams through (restart_lsn)
+            up.data.slots.computeIfPresent(n.data.slotName, (slot, lsn) -> Math.max(lsn, n.data.wal));
+        }
         return true;
     }
 
@@ -199,7 +203,7 @@ public final class FakeWorld {
         if (n == null || n.data.slotName == null || status(n, false) != StreamingStatus.STREAMING) {
             return Optional.empty();
         }
-        return nodes.get(n.data.upstream).data.slots.contains(n.data.slotName) ? Optional.of(n.data.slotName)
+        return nodes.get(n.data.upstream).data.slots.containsKey(n.data.slotName) ? Optional.of(n.data.slotName)
                 : Optional.empty();
     }
 

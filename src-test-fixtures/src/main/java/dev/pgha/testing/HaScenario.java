@@ -54,6 +54,8 @@ public final class HaScenario {
     private final Map<String, Member> peers = new LinkedHashMap<>();
     private Instant guardDeadline;
     private java.util.function.BooleanSupplier guardActivation = () -> true;
+    private java.util.function.BooleanSupplier guardCapability = () -> true;
+    private int guardActivations;
     private HaController controller;
     private final Map<String, Deque<Runnable>> beforeDcsCalls = new LinkedHashMap<>();
     private final List<String> dcsCalls = new ArrayList<>();
@@ -96,7 +98,13 @@ public final class HaScenario {
 
             @Override
             public boolean activate() {
+                guardActivations++;
                 return guardActivation.getAsBoolean();
+            }
+
+            @Override
+            public boolean canActivate() {
+                return guardCapability.getAsBoolean();
             }
         };
         return HaController.builder().config(config).dcs(intercepted(dcs.client(NAME))).postgres(postgres)
@@ -136,6 +144,26 @@ public final class HaScenario {
     public HaScenario guardActivation(java.util.function.BooleanSupplier value) {
         this.guardActivation = Objects.requireNonNull(value, "value");
         return this;
+    }
+
+    /**
+     * What the node's lease guard answers to {@link LeaseGuard#canActivate()} (default true); false
+     * acts like a guard in mode {@code required} known not to work: the node does not race and
+     * publishes {@code watchdog_failed}.
+     */
+    public HaScenario guardCapability(java.util.function.BooleanSupplier value) {
+        this.guardCapability = Objects.requireNonNull(value, "value");
+        return this;
+    }
+
+    /** Uses {@code guard}'s {@code activate()} and {@code canActivate()} (arming is still only recorded). */
+    public HaScenario guard(LeaseGuard guard) {
+        return guardActivation(guard::activate).guardCapability(guard::canActivate);
+    }
+
+    /** How often the engine called the guard's {@code activate()}. */
+    public int guardActivations() {
+        return guardActivations;
     }
 
     /** The controller under test. */
@@ -200,7 +228,7 @@ public final class HaScenario {
             dcs.putConfig(view.config());
         }
         view.leaderName().ifPresent(l -> dcs.putLeader(l, ttl));
-        if (view.status().optime() != 0 || !view.status().slots().isEmpty()) {
+        if (!view.status().equals(dev.pgha.cluster.ClusterStatus.EMPTY)) {
             dcs.putStatus(view.status());
         }
         for (Member m : view.members()) {

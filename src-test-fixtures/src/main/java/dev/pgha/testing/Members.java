@@ -86,6 +86,7 @@ public final class Members {
         b.timeline = m.timeline();
         b.tags = m.tags();
         b.checkpointAfterPromotePending = m.checkpointAfterPromotePending();
+        b.watchdogFailed = m.watchdogFailed();
         return b;
     }
 
@@ -104,6 +105,7 @@ public final class Members {
         private Long timeline = 1L;
         private MemberTags tags = MemberTags.DEFAULT;
         private boolean checkpointAfterPromotePending;
+        private boolean watchdogFailed;
 
         private Builder(String name) {
             this.name = name;
@@ -219,10 +221,16 @@ public final class Members {
             return this;
         }
 
+        /** {@code watchdog_failed: true} published (its required fencing guard cannot be activated). */
+        public Builder watchdogFailed(boolean v) {
+            watchdogFailed = v;
+            return this;
+        }
+
         /** The member. */
         public Member build() {
             return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
-                    replicationState, timeline, tags, checkpointAfterPromotePending);
+                    replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed);
         }
     }
 }

@@ -123,6 +123,15 @@ public final class SimulatedNode {
         return guard.deadline;
     }
 
+    /**
+     * Makes the guard usable (true, default) or not (false): like a guard in mode {@code required}
+     * whose process cannot start, it then answers false to {@code canActivate()} and
+     * {@code activate()}, so the node takes no part in leader races.
+     */
+    public void setGuardUsable(boolean value) {
+        guard.usable = value;
+    }
+
     /** Whether the guard's last firing killed a running postmaster (false: it was already down). */
     public boolean guardKilled() {
         return guard.killed;
@@ -176,6 +185,17 @@ public final class SimulatedNode {
         private Instant deadline;
         private int fired;
         private boolean killed;
+        private boolean usable = true;
+
+        @Override
+        public boolean activate() {
+            return usable;
+        }
+
+        @Override
+        public boolean canActivate() {
+            return usable;
+        }
 
         @Override
         public void arm(Instant leaseDeadline) {

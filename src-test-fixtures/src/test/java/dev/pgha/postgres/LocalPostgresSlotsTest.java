@@ -114,6 +114,15 @@ class LocalPostgresSlotsTest {
                 .contains("through the slot"));
         assertThat(query(pg1, "SELECT slot_name || ':' || active FROM pg_replication_slots WHERE slot_name = 'node_2'"))
                 .containsExactly("node_2:true");
+
+        // the positions the leader publishes: restart_lsn, zero for a slot that reserves no WAL
+        java.util.Map<String, Lsn> positions = pg1.replicationSlotPositions();
+        assertThat(positions.keySet()).containsExactly("keep_me", "node_2");
+        assertThat(positions.get("keep_me")).isEqualTo(Lsn.ZERO);
+        Lsn restart = Lsn.parse(query(pg1, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'node_2'")
+                .get(0));
+        assertThat(positions.get("node_2")).isGreaterThan(Lsn.ZERO).isLessThanOrEqualTo(restart);
+        assertThat(pg1.replicationSlots()).isEqualTo(positions.keySet());
         pg3.close();
         pg2.close();
         pg1.close();

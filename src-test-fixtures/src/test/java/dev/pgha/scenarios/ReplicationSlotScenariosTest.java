@@ -8,14 +8,19 @@ import dev.pgha.testing.Clusters;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
 import dev.pgha.testing.SimulatedCluster;
+import dev.pgha.cluster.ClusterStatus;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
  * Physical member slots (Patroni's {@code slots.py} for member slots, {@code use_slots},
  * {@code member_slots_ttl}): the leader keeps one for each other member and drops those of members
- * gone for the retention; a replica of the leader streams through its own.
+ * gone for the retention; a replica of the leader streams through its own. The leader publishes
+ * the slots' positions and the retained member slot names in the {@code status} key (Patroni 4's
+ * {@code slots} and {@code retain_slots}), and a new leader keeps the slots named there.
  */
 class ReplicationSlotScenariosTest {
 
@@ -184,6 +189,174 @@ class ReplicationSlotScenariosTest {
         sim.runFor(Duration.ofSeconds(30));
         assertThat(sim.world().get(old).slots()).isEmpty();
         assertThat(sim.world().violations()).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ the status key
+
+    @Test
+    void leaderPublishesItsSlotPositionsAndRetainedSlotNamesInTheStatusKey() {
+        HaScenario ha = leaderWithReplicas(HaScenario.create().runningPrimary());
+        long created = ha.postgres().walPosition().value();
+        ha.runCycle(); // creates node_2 and node_3
+
+        // when WAL is written and the next cycle refreshes the lock
+        ha.world().write(HaScenario.NAME, 1000);
+        long wal = ha.postgres().walPosition().value();
+        ha.runCycleAfter(Duration.ofSeconds(10));
+
+        // then the status key holds the optime, the slots at their restart_lsn (nobody streams
+        // through them here, so they stay where they were created) and its own slot at its position
+        ClusterStatus status = ha.dcs().snapshot().status();
+        assertThat(status.optime()).isEqualTo(wal);
+        assertThat(status.slots()).isEqualTo(Map.of("node_2", created, "node_3", created, "postgresql0", wal));
+        assertThat(status.retainSlots()).containsExactly("node_2", "node_3", "postgresql0");
+    }
+
+    @Test
+    void theStatusKeyIsWrittenOnlyWhenItChanges() {
+        HaScenario ha = leaderWithReplicas(HaScenario.create().runningPrimary());
+        ha.runCycle();
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        ClusterStatus settled = ha.dcs().snapshot().status();
+        int writes = writes(ha);
+
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        assertThat(writes(ha)).isEqualTo(writes);
+        assertThat(ha.dcs().snapshot().status()).isEqualTo(settled);
+
+        ha.world().write(HaScenario.NAME, 100);
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        assertThat(writes(ha)).isEqualTo(writes + 1);
+    }
+
+    @Test
+    void withoutMemberSlotsTtlOrUseSlotsTheStatusKeyHoldsOnlyTheOptime() {
+        for (HaScenario ha : List.of(HaScenario.create(b -> b.memberSlotsTtl(Duration.ZERO)),
+                HaScenario.create(b -> b.useSlots(false)))) {
+            leaderWithReplicas(ha.runningPrimary());
+            ha.runCycle();
+            ha.world().write(HaScenario.NAME, 100);
+            ha.runCycleAfter(Duration.ofSeconds(10));
+
+            assertThat(ha.dcs().snapshot().status())
+                    .isEqualTo(new ClusterStatus(ha.postgres().walPosition().value(), Map.of()));
+        }
+    }
+
+    @Test
+    void aGoneMembersSlotNameIsRetainedInTheStatusKeyUntilMemberSlotsTtl() {
+        HaScenario ha = leaderWithReplicas(HaScenario.create(b -> b.memberSlotsTtl(Duration.ofMinutes(1)))
+                .runningPrimary());
+        ha.runCycle();
+        ha.dcs().deleteMember("node-2");
+
+        runWithNode3Publishing(ha, Duration.ofSeconds(50));
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("node_2", "node_3", "postgresql0");
+
+        runWithNode3Publishing(ha, Duration.ofSeconds(20));
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("node_3", "postgresql0");
+        assertThat(ha.dcs().snapshot().status().slots()).doesNotContainKey("node_2");
+        assertThat(ha.postgres().slots()).doesNotContain("node_2");
+    }
+
+    @Test
+    void aNewLeaderKeepsTheSlotsTheLastLeaderRetainedForMemberSlotsTtl() {
+        // given an unlocked cluster whose last leader retained the slots of 'leader' (itself), node3,
+        // this node and 'away', of which only node3 still publishes a member key
+        HaScenario ha = HaScenario.create(b -> b.memberSlotsTtl(Duration.ofMinutes(2))).runningReplicaOf("leader");
+        long wal = ha.postgres().walPosition().value();
+        ha.given(Clusters.builder().initialize(ha.systemId()).member(Members.replica("node3", wal)).status(wal)
+                .retainSlots("away", "leader", "node3", "postgresql0").build());
+
+        // when this node takes over
+        assertThat(ha.runCycle().message()).isEqualTo("promoted self to leader by acquiring session lock");
+        runWithPublishing(ha, "node3", Duration.ofSeconds(20));
+
+        // then it keeps (creates) the slots of the members its predecessor retained, not its own
+        assertThat(ha.postgres().slots()).containsExactlyInAnyOrder("away", "leader", "node3");
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("away", "leader", "node3", "postgresql0");
+
+        // and drops those of the absent members member_slots_ttl after it took over
+        runWithPublishing(ha, "node3", Duration.ofSeconds(110));
+        assertThat(ha.postgres().slots()).containsExactly("node3");
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("node3", "postgresql0");
+    }
+
+    @Test
+    void aRestartedAgentThatStillHoldsTheLockKeepsTheRetainedSlotNames() {
+        // given a running primary holding the lock whose status key retains 'away' (no member key)
+        HaScenario ha = leaderWithReplicas(HaScenario.create().runningPrimary());
+        long wal = ha.postgres().walPosition().value();
+        ha.given(Clusters.builder().status(wal).retainSlots("away", "node_2", "node_3", "postgresql0").build());
+
+        // when its (new) agent runs its first cycles
+        ha.runCycle();
+        ha.runCycleAfter(Duration.ofSeconds(10));
+
+        // then the name stays retained and its slot exists
+        assertThat(ha.dcs().snapshot().status().retainSlots()).contains("away");
+        assertThat(ha.postgres().slots()).contains("away", "node_2", "node_3");
+    }
+
+    @Test
+    void slotPositionsFollowTheReplicasAndAbsentMembersSlotsSurviveAFailover() {
+        // given a converged 3-node cluster, each replica streaming through its slot
+        SimulatedCluster sim = SimulatedCluster.builder().nodes("node1", "node2", "node3")
+                .config(b -> b.memberSlotsTtl(Duration.ofMinutes(3))).build();
+        assertThat(sim.runUntil(s -> s.isConverged() && everyReplicaStreamsThroughItsSlot(s),
+                Duration.ofMinutes(3))).as(sim.log()).isTrue();
+        String old = sim.leader().orElseThrow();
+        List<String> replicas = sim.nodes().stream().map(n -> n.name()).filter(n -> !n.equals(old)).toList();
+
+        // when WAL is written, the status key follows the replicas' positions
+        sim.write(5000);
+        sim.runFor(Duration.ofSeconds(25));
+        ClusterStatus status = sim.dcs().snapshot().status();
+        long primaryWal = sim.node(old).postgres().walPosition().value();
+        assertThat(status.optime()).isEqualTo(primaryWal);
+        for (String r : replicas) {
+            assertThat(status.slots()).containsEntry(r, sim.node(r).postgres().walPosition().value());
+            assertThat(sim.node(r).postgres().walPosition().value()).isEqualTo(primaryWal);
+        }
+        assertThat(status.slots()).containsEntry(old, primaryWal);
+        assertThat(status.retainSlots()).containsExactly("node1", "node2", "node3");
+
+        // when one replica's host is gone for good, and then the leader's too
+        String gone = replicas.get(1);
+        String heir = replicas.get(0);
+        sim.freeze(gone, true);
+        sim.crashPostgres(gone);
+        sim.runFor(Duration.ofSeconds(40)); // its member key expires
+        assertThat(sim.dcs().snapshot().member(gone)).isEmpty();
+        sim.freeze(old, true);
+        sim.crashPostgres(old);
+
+        // then the remaining replica leads and keeps slots for both absent members
+        assertThat(sim.runUntil(s -> s.leader().equals(java.util.Optional.of(heir))
+                && s.node(heir).postgres().isWritable() && s.node(heir).postgres().slots().size() == 2,
+                Duration.ofMinutes(1))).as(sim.log()).isTrue();
+        assertThat(sim.node(heir).postgres().slots()).containsExactlyInAnyOrder(old, gone);
+        sim.runFor(Duration.ofSeconds(30));
+        assertThat(sim.dcs().snapshot().status().retainSlots()).containsExactlyInAnyOrder(old, gone, heir);
+
+        // and drops them member_slots_ttl after it took over
+        sim.runFor(Duration.ofMinutes(3));
+        assertThat(sim.node(heir).postgres().slots()).isEmpty();
+        assertThat(sim.dcs().snapshot().status().retainSlots()).containsExactly(heir);
+        assertThat(sim.world().violations()).isEmpty();
+    }
+
+    /** Cycles every 10 s for {@code duration} while only {@code member}'s agent keeps publishing. */
+    private static void runWithPublishing(HaScenario ha, String member, Duration duration) {
+        for (long s = 0; s < duration.toSeconds(); s += 10) {
+            ha.dcs().putMember(Members.replica(member, ha.postgres().walPosition().value()), TTL);
+            assertThat(ha.runCycleAfter(Duration.ofSeconds(10)).lockHeld()).isTrue();
+        }
+    }
+
+    private static int writes(HaScenario ha) {
+        return (int) ha.dcsCalls().stream().filter("writeStatus"::equals).count();
     }
 
     private static Set<String> otherSlots(SimulatedCluster sim, String leader) {

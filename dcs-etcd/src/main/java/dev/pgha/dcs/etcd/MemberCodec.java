@@ -16,7 +16,10 @@ import java.util.TreeMap;
  * {@code "master"} (what Patroni 3 writes and what its {@code patronictl} compares with; Patroni 4
  * reads both), {@code checkpoint_after_promote: false} while a new leader's checkpoint is pending,
  * tags only when they differ from the defaults, and the newer fields {@code replication_state},
- * {@code replay_lsn} and {@code receive_lsn} (Patroni 3.0.2 ignores them, later versions read them).
+ * {@code replay_lsn} and {@code receive_lsn} (Patroni 3.0.2 ignores them, later versions read them);
+ * last, {@code watchdog_failed: true} while the member's required fencing guard cannot be activated
+ * (Patroni publishes that flag in its REST status, which pgha does not have; Patroni ignores it in
+ * the member key, and an absent flag reads as false).
  *
  * <p>Reading is lenient: a field of the wrong type reads as absent, {@code "master"} reads as
  * {@code "primary"}, and a value that is not a JSON object reads as a member known only by name
@@ -51,6 +54,9 @@ final class MemberCodec {
         putIfPresent(out, "replay_lsn", m.replayLsn());
         putIfPresent(out, "receive_lsn", m.receiveLsn());
         putIfPresent(out, "timeline", m.timeline());
+        if (m.watchdogFailed()) {
+            out.put("watchdog_failed", true);
+        }
         return Json.write(out);
     }
 
@@ -75,11 +81,15 @@ final class MemberCodec {
         }
         JsonNode checkpoint = n.get("checkpoint_after_promote");
         boolean checkpointPending = checkpoint != null && Boolean.FALSE.equals(Json.bool(checkpoint));
+        JsonNode watchdog = n.get("watchdog_failed");
+        // An unreadable flag counts as set (the safe side, as for nofailover).
+        boolean watchdogFailed = watchdog != null && !watchdog.isNull()
+                && flag(watchdog, "watchdog_failed", true, problems);
         return new Member(name, text(n, "conn_url", problems), text(n, "api_url", problems),
                 text(n, "state", problems), role, text(n, "version", problems),
                 number(n, "xlog_location", problems), number(n, "receive_lsn", problems),
                 number(n, "replay_lsn", problems), text(n, "replication_state", problems),
-                number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending);
+                number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending, watchdogFailed);
     }
 
     /** Patroni's tags object as {@link MemberTags}; anything unknown becomes a custom tag. */

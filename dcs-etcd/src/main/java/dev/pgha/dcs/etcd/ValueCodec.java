@@ -171,17 +171,28 @@ final class ValueCodec {
 
     // ------------------------------------------------------------------ status
 
-    /** {@code {"optime":N}}, plus {@code "slots":{name:N}} when there are slots. */
+    /**
+     * {@code {"optime":N}}, plus {@code "slots":{name:N}} when there are slots and
+     * {@code "retain_slots":[name,...]} when there are retained names, as Patroni 4 writes it
+     * (it leaves out what is empty).
+     */
     static String encodeStatus(ClusterStatus s) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("optime", s.optime());
         if (!s.slots().isEmpty()) {
             out.put("slots", new TreeMap<>(s.slots()));
         }
+        if (!s.retainSlots().isEmpty()) {
+            out.put("retain_slots", s.retainSlots());
+        }
         return Json.write(out);
     }
 
-    /** The status key; {@link ClusterStatus#EMPTY} when unusable. Unusable slot entries are skipped. */
+    /**
+     * The status key; {@link ClusterStatus#EMPTY} when unusable. Unusable slot entries and
+     * retained names are skipped; like Patroni, {@code slots} and {@code retain_slots} may also be
+     * JSON text holding the object or list.
+     */
     static ClusterStatus decodeStatus(String value, Problems problems) {
         JsonNode n = Json.parse(value);
         if (n == null || !n.isObject()) {
@@ -193,7 +204,7 @@ final class ValueCodec {
             problems.add("optime is not an integer");
         }
         Map<String, Long> slots = new TreeMap<>();
-        JsonNode s = n.get("slots");
+        JsonNode s = embedded(n.get("slots"));
         if (s != null && s.isObject()) {
             for (Map.Entry<String, JsonNode> e : s.properties()) {
                 Long lsn = Json.number(e.getValue());
@@ -204,7 +215,29 @@ final class ValueCodec {
                 }
             }
         }
-        return new ClusterStatus(optime == null ? 0 : optime, slots);
+        List<String> retain = new ArrayList<>();
+        JsonNode r = embedded(n.get("retain_slots"));
+        if (r != null && r.isArray()) {
+            for (JsonNode name : r) {
+                if (name.isTextual() && !name.textValue().isEmpty()) {
+                    retain.add(name.textValue());
+                } else {
+                    problems.add("retain_slots holds a value that is not a slot name: " + name);
+                }
+            }
+        } else if (r != null && !r.isNull()) {
+            problems.add("retain_slots is not a list");
+        }
+        return new ClusterStatus(optime == null ? 0 : optime, slots, retain);
+    }
+
+    /** A value Patroni may have stored as JSON text inside the JSON: parsed; anything else as is. */
+    private static JsonNode embedded(JsonNode v) {
+        if (v != null && v.isTextual()) {
+            JsonNode parsed = Json.parse(v.textValue());
+            return parsed != null ? parsed : v;
+        }
+        return v;
     }
 
     /** The legacy {@code optime/leader} key: a plain decimal WAL position. */

@@ -9,6 +9,7 @@ import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
 import dev.pgha.cluster.SyncState;
 import dev.pgha.cluster.TimelineHistory;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -83,6 +84,27 @@ class PatroniValuesTest {
     }
 
     @Test
+    void aMemberWhoseRequiredGuardFailedPublishesWatchdogFailedLikePatronisRestStatus() {
+        Member replica = new Member("node2", "postgres://h:5433/postgres", null, "running", "replica", "pgha-0.1.0",
+                90L, null, null, null, 2L, MemberTags.DEFAULT, false, true);
+
+        String json = MemberCodec.encode(replica);
+
+        assertThat(json).isEqualTo("{\"conn_url\":\"postgres://h:5433/postgres\",\"state\":\"running\","
+                + "\"role\":\"replica\",\"version\":\"pgha-0.1.0\",\"xlog_location\":90,\"timeline\":2,"
+                + "\"watchdog_failed\":true}");
+        assertThat(MemberCodec.decode("node2", json, problems)).isEqualTo(replica);
+        assertThat(MemberCodec.encode(replica.withWatchdogFailed(false))).doesNotContain("watchdog_failed");
+        // absent (Patroni's own member keys) or false reads as capable
+        assertThat(MemberCodec.decode("node2", NODE2, problems).watchdogFailed()).isFalse();
+        assertThat(MemberCodec.decode("node2", "{\"watchdog_failed\":false}", problems).watchdogFailed()).isFalse();
+        assertThat(problems.isEmpty()).isTrue();
+        // an unreadable flag counts as set, like nofailover
+        assertThat(MemberCodec.decode("node2", "{\"watchdog_failed\":\"maybe\"}", problems).watchdogFailed()).isTrue();
+        assertThat(problems.toString()).contains("watchdog_failed");
+    }
+
+    @Test
     void oddMemberValuesReadAsWhatCanBeUsed() {
         assertThat(MemberCodec.decode("x", "{", problems)).isEqualTo(Member.named("x"));
         assertThat(MemberCodec.decode("x", "[1,2]", problems)).isEqualTo(Member.named("x"));
@@ -148,6 +170,30 @@ class PatroniValuesTest {
         assertThat(ValueCodec.decodeHistory("[[1,100,\"r\"],[\"x\",2]]", problems)).isEqualTo(TimelineHistory.EMPTY);
         assertThat(ValueCodec.decodeHistory("{}", problems)).isEqualTo(TimelineHistory.EMPTY);
         assertThat(ValueCodec.decodeHistory("[[1]]", problems)).isEqualTo(TimelineHistory.EMPTY);
+    }
+
+    @Test
+    void statusWithSlotPositionsAndRetainedSlotsAsPatroni4WritesIt() {
+        // as Patroni 4 writes it with member_slots_ttl > 0 (json.dumps with separators (',', ':'))
+        String patroni4 = "{\"optime\":151090208,\"slots\":{\"node1\":151090208,\"node2\":151080096},"
+                + "\"retain_slots\":[\"node1\",\"node2\",\"node3\"]}";
+        ClusterStatus status = new ClusterStatus(151090208, Map.of("node1", 151090208L, "node2", 151080096L),
+                List.of("node3", "node1", "node2"));
+
+        assertThat(ValueCodec.encodeStatus(status)).isEqualTo(patroni4);
+        assertThat(ValueCodec.decodeStatus(patroni4, problems)).isEqualTo(status);
+        assertThat(problems.isEmpty()).isTrue();
+        // retained names without slot positions, and the forms Patroni also reads
+        assertThat(ValueCodec.encodeStatus(new ClusterStatus(5, Map.of(), List.of("node2"))))
+                .isEqualTo("{\"optime\":5,\"retain_slots\":[\"node2\"]}");
+        assertThat(ValueCodec.decodeStatus("{\"optime\":5,\"slots\":\"{\\\"a\\\":1}\",\"retain_slots\":\"[\\\"a\\\"]\"}",
+                problems)).isEqualTo(new ClusterStatus(5, Map.of("a", 1L), List.of("a")));
+        assertThat(problems.isEmpty()).isTrue();
+        assertThat(ValueCodec.decodeStatus("{\"optime\":5,\"retain_slots\":{\"a\":1}}", problems))
+                .isEqualTo(new ClusterStatus(5, Map.of()));
+        assertThat(ValueCodec.decodeStatus("{\"optime\":5,\"retain_slots\":[\"a\",3,null]}", problems))
+                .isEqualTo(new ClusterStatus(5, Map.of(), List.of("a")));
+        assertThat(problems.toString()).contains("retain_slots");
     }
 
     @Test
