@@ -60,6 +60,17 @@ final class Sql implements AutoCloseable {
 
     /** Opens a new connection as the superuser (the caller closes it). */
     Connection open() throws SQLException {
+        Properties p = superuserProperties();
+        p.setProperty("tcpKeepAlive", "true");
+        Connection c = DRIVER.connect(url, p);
+        if (c == null) {
+            throw new SQLException("the PostgreSQL driver does not accept " + url);
+        }
+        return c;
+    }
+
+    /** pgha's connection settings: the superuser, short timeouts, application name "pgha". */
+    private Properties superuserProperties() {
         Properties p = new Properties();
         p.setProperty("user", config.superuser().username());
         if (config.superuser().hasPassword()) {
@@ -68,14 +79,9 @@ final class Sql implements AutoCloseable {
         long connect = Math.max(1, config.connectTimeout().toSeconds());
         p.setProperty("connectTimeout", Long.toString(connect));
         p.setProperty("socketTimeout", Long.toString(Math.max(5, 2 * connect)));
-        p.setProperty("tcpKeepAlive", "true");
         p.setProperty("ApplicationName", "pgha");
         p.setProperty("assumeMinServerVersion", "15");
-        Connection c = DRIVER.connect(url, p);
-        if (c == null) {
-            throw new SQLException("the PostgreSQL driver does not accept " + url);
-        }
-        return c;
+        return p;
     }
 
     /**
@@ -138,18 +144,9 @@ final class Sql implements AutoCloseable {
         if (replay != null && replay.equals(replayTimelineAt) && replayTimeline > 0) {
             return replayTimeline;
         }
-        Properties p = new Properties();
-        p.setProperty("user", config.superuser().username());
-        if (config.superuser().hasPassword()) {
-            p.setProperty("password", config.superuser().password());
-        }
-        long connect = Math.max(1, config.connectTimeout().toSeconds());
-        p.setProperty("connectTimeout", Long.toString(connect));
-        p.setProperty("socketTimeout", Long.toString(Math.max(5, 2 * connect)));
-        p.setProperty("ApplicationName", "pgha");
+        Properties p = superuserProperties();
         p.setProperty("replication", "database");
         p.setProperty("preferQueryMode", "simple");
-        p.setProperty("assumeMinServerVersion", "15");
         try (Connection c = DRIVER.connect(url, p); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
             rs.next();
