@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
 import dev.pgha.testing.SimulatedCluster;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,5 +39,25 @@ class BenchmarkSetupTest {
         }
         assertThat(cluster.leader()).contains(leader);
         assertThat(cluster.node(leader).lastResult().lease()).isPresent();
+    }
+
+    @Test
+    void everyLeaderRaceStartsSteadyAndEndsWithOneNewLeaderThatTakesOver() {
+        for (int members : new int[] {3, 5, 50}) {
+            LeaderRaceBenchmark b = new LeaderRaceBenchmark();
+            b.members = members;
+            for (int i = 0; i < 2; i++) {
+                b.loseLeader();
+                SimulatedCluster cluster = b.cluster;
+                assertThat(cluster.leader()).isEmpty();
+                assertThat(b.survivors).hasSize(members - 1);
+                CycleResult winner = b.race();
+                assertThat(winner.action()).isEqualTo(CycleAction.PROMOTE);
+                String leader = cluster.leader().orElseThrow();
+                // Not part of the op: the race started a real failover that completes.
+                cluster.runUntil(c -> c.writablePrimaries().equals(List.of(leader)), Duration.ofMinutes(1));
+                assertThat(cluster.writablePrimaries()).containsExactly(leader);
+            }
+        }
     }
 }
