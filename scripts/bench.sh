@@ -4,7 +4,8 @@
 #   ./scripts/bench.sh jmh [JMH args]   JMH benchmarks of the engine on the in-memory DCS and fake
 #                                       PostgreSQL (module benchmarks): cycle cost with allocation per
 #                                       cycle (-prof gc), leader race with 3/5/50 members, simulation
-#                                       throughput. About 4 minutes on 2 cores with the defaults below.
+#                                       throughput. About 2 minutes on 2 cores with the defaults below,
+#                                       plus the build.
 #
 # Extra arguments go to JMH; an option given there replaces its default (JMH takes each option once), e.g.
 #   ./scripts/bench.sh jmh CycleCost                     only the benchmarks matching a regexp
