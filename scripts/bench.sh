@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # pgha's benchmarks (not part of the test command; they build with it).
 #
+#   ./scripts/bench.sh jmh [JMH args]       JMH benchmarks of the engine on the in-memory DCS and fake
+#                                           PostgreSQL (module benchmarks): cycle cost with allocation
+#                                           per cycle (-prof gc), leader race with 3/5/50 members,
+#                                           simulation throughput. About 2 minutes on 2 cores with the
+#                                           defaults below, plus the build.
 #   ./scripts/bench.sh failover [options]   the failover bench: three agents as separate JVMs with
 #                                           real PostgreSQL 15 over a real etcd; host loss, postmaster
 #                                           crash (primary_start_timeout 0 and 300), planned switchover,
@@ -10,31 +15,71 @@
 #                                           --loop-wait 1 --retry-timeout 3 --idle-seconds 30.
 #                                           About 8 minutes with the defaults.
 #
-# Needs Java 17+ and Maven, and the PostgreSQL 15 and etcd binaries (./scripts/deps.sh installs them
-# as root on Debian). Everything it starts lives under /tmp/pgha-* and is killed and deleted at the end.
+# Extra arguments to jmh go to JMH; an option given there replaces its default (JMH takes each option
+# once), e.g.
+#   ./scripts/bench.sh jmh CycleCost                     only the benchmarks matching a regexp
+#   ./scripts/bench.sh jmh -wi 1 -i 1 -r 1s              a quick look
+#   ./scripts/bench.sh jmh -p members=50 LeaderRace      one parameter value
+#   ./scripts/bench.sh jmh -h                            JMH's own help
+#
+# Needs Java 17+ and Maven; failover also needs the PostgreSQL 15 and etcd binaries (./scripts/deps.sh
+# installs them as root on Debian). jmh builds only the benchmarks module and what it depends on (no
+# install) and runs JMH from target/. Everything failover starts lives under /tmp/pgha-* and is
+# killed and deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
+# Option/value pairs: one fork, 3 warm-up iterations of 2 s, 5 measured iterations of 2 s per
+# benchmark and parameter, and the GC profiler (gc.alloc.rate.norm: bytes allocated per op).
+JMH_DEFAULTS=(-f 1 -wi 3 -w 2s -i 5 -r 2s -prof gc)
+
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    cat >&2 <<'USAGE'
+usage: ./scripts/bench.sh jmh [JMH args]       engine benchmarks (JMH); extra args go to JMH
+       ./scripts/bench.sh failover [options]   failover bench on real PostgreSQL + etcd
+                                               (--repetitions 5 --ttl 10 --loop-wait 1
+                                                --retry-timeout 3 --idle-seconds 30)
+USAGE
     exit 2
 }
 
-[ $# -ge 1 ] || usage
-command=$1
-shift
-case "$command" in
-    failover)
-        check_java_and_maven
-        scripts/deps.sh
-        mvn -B -ntp -q -pl examples -am install -DskipTests
-        # exec:exec forks a JVM with the module's class path, which the bench hands on to the agents
-        exec mvn -B -ntp -q -pl examples exec:exec -Dexec.executable=java \
-            -Dexec.args="-cp %classpath dev.pgha.examples.FailoverBench $*"
-        ;;
-    *)
-        usage
-        ;;
+run_jmh() {
+    check_java_and_maven
+    mvn -B -ntp -q -pl benchmarks -am package -DskipTests
+    local java_cmd=java
+    if [ -n "${JAVA_HOME:-}" ]; then
+        java_cmd="$JAVA_HOME/bin/java"
+    fi
+    # The defaults whose option the caller did not give.
+    local defaults=() i arg given
+    for ((i = 0; i < ${#JMH_DEFAULTS[@]}; i += 2)); do
+        given=no
+        for arg in "$@"; do
+            if [ "$arg" = "${JMH_DEFAULTS[i]}" ]; then
+                given=yes
+            fi
+        done
+        if [ "$given" = no ]; then
+            defaults+=("${JMH_DEFAULTS[i]}" "${JMH_DEFAULTS[i + 1]}")
+        fi
+    done
+    exec "$java_cmd" -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)" \
+        org.openjdk.jmh.Main "${defaults[@]}" "$@"
+}
+
+run_failover() {
+    check_java_and_maven
+    scripts/deps.sh
+    mvn -B -ntp -q -pl examples -am install -DskipTests
+    # exec:exec forks a JVM with the module's class path, which the bench hands on to the agents
+    exec mvn -B -ntp -q -pl examples exec:exec -Dexec.executable=java \
+        -Dexec.args="-cp %classpath dev.pgha.examples.FailoverBench $*"
+}
+
+case "${1:-}" in
+    jmh) shift; run_jmh "$@" ;;
+    failover) shift; run_failover "$@" ;;
+    *) usage ;;
 esac

@@ -60,4 +60,26 @@ class BenchmarkSetupTest {
             }
         }
     }
+
+    @Test
+    void simulationRunsCyclesHealthyAndUnderFaults() {
+        for (String schedule : new String[] {"healthy", "faults"}) {
+            SimulationBenchmark b = new SimulationBenchmark();
+            b.schedule = schedule;
+            b.converge();
+            SimulationBenchmark.Cycles cycles = new SimulationBenchmark.Cycles();
+            cycles.reset();
+            // 3,600 steps of at most 1 s: at least an hour of simulated time, 20 fault windows.
+            for (int i = 0; i < 3_600; i++) {
+                b.step(cycles);
+            }
+            assertThat(cycles.nodeCycles).as(schedule).isGreaterThan(3 * 300);
+            if (schedule.equals("faults")) {
+                assertThat(b.clusters).as("fresh clusters").isGreaterThanOrEqualTo(2);
+                assertThat(b.cluster.log()).contains("fault:");
+            }
+            b.cluster.healAll();
+            SteadyClusters.settle(b.cluster, Duration.ofMinutes(10), schedule);
+        }
+    }
 }
