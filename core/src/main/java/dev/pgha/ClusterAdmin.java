@@ -1,7 +1,6 @@
 package dev.pgha;
 
 import dev.pgha.dcs.DcsClient;
-import dev.pgha.internal.FailoverRequests;
 import java.time.Instant;
 import java.util.Objects;
 

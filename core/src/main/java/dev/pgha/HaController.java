@@ -1,7 +1,6 @@
 package dev.pgha;
 
 import dev.pgha.dcs.DcsClient;
-import dev.pgha.internal.HaEngine;
 import dev.pgha.postgres.PostgresProcess;
 import java.time.Instant;
 import java.util.Objects;

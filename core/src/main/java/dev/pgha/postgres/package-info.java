@@ -1,8 +1,6 @@
 /**
  * The local PostgreSQL as the engine sees it: {@link dev.pgha.postgres.PostgresProcess}, its
- * states, roles, operations and the values it reports; and its real implementation,
- * {@link dev.pgha.postgres.LocalPostgres}, over the PostgreSQL 15+ server binaries (configured
- * with {@link dev.pgha.postgres.LocalPostgresConfig}), with {@link dev.pgha.postgres.ShellCallbacks}
- * for Patroni's callback scripts.
+ * states, roles and operations, and the values it reports. The real implementation over the
+ * server binaries lives in {@code dev.pgha.postgres.local}; the test kit brings a fake one.
  */
 package dev.pgha.postgres;

@@ -11,7 +11,7 @@ import dev.pgha.dcs.etcd.EtcdDcsClient;
 import dev.pgha.dcs.etcd.EtcdDcsClientBuilder;
 import dev.pgha.dcs.inmemory.InMemoryDcs;
 import dev.pgha.fencing.PostmasterGuard;
-import dev.pgha.postgres.LocalPostgres;
+import dev.pgha.postgres.local.LocalPostgres;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.pgha.testing;
 
-import dev.pgha.postgres.Credentials;
-import dev.pgha.postgres.LocalPostgresConfig;
 import dev.pgha.postgres.PostgresOperation;
+import dev.pgha.postgres.local.Credentials;
+import dev.pgha.postgres.local.LocalPostgresConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

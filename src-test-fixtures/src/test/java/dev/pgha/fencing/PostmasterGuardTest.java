@@ -3,8 +3,8 @@ package dev.pgha.fencing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pgha.postgres.LocalPostgres;
 import dev.pgha.postgres.PostgresOperation;
+import dev.pgha.postgres.local.LocalPostgres;
 import dev.pgha.testing.TempPostgres;
 import java.io.BufferedReader;
 import java.io.IOException;

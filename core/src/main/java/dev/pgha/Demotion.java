@@ -1,0 +1,159 @@
+package dev.pgha;
+
+import dev.pgha.cluster.Member;
+import dev.pgha.postgres.PostgresRole;
+import dev.pgha.postgres.StopMode;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Patroni's {@code demote()} and {@code follow()}: giving up the primary role and keeping
+ * PostgreSQL streaming from the right member.
+ */
+final class Demotion {
+
+    private static final Logger log = LoggerFactory.getLogger(Demotion.class);
+
+    /** Patroni's demote modes. */
+    enum Mode {
+        /** DCS unreachable: fast stop, key left to expire, follow nobody. */
+        OFFLINE("offline"),
+        /** Switchover: CHECKPOINT, fast stop, release the key, then follow. */
+        GRACEFUL("graceful"),
+        /** Crash failover or startup timeout: immediate stop, release the key, then follow. */
+        IMMEDIATE("immediate"),
+        /** Lock already lost: immediate stop, then follow. */
+        IMMEDIATE_NOLOCK("immediate-nolock");
+
+        final String patroniName;
+
+        Mode(String patroniName) {
+            this.patroniName = patroniName;
+        }
+    }
+
+    private final Node node;
+    private final Rewinder rewinder;
+    /** The member slots: the leader's duty, and a replica's clean-up of slots left from when it led. */
+    final SlotKeeper slots;
+
+    Demotion(Node node, Rewinder rewinder) {
+        this.node = node;
+        this.rewinder = rewinder;
+        this.slots = new SlotKeeper(node);
+    }
+
+    /**
+     * Stops PostgreSQL to give up the primary role. Writes stop as soon as the stop begins; the
+     * key is released (modes that release it) once PostgreSQL is down, and then it is started
+     * again as a replica (all modes but offline).
+     */
+    Step demote(Mode mode, Step report) {
+        return demote(mode, report, "demote");
+    }
+
+    Step demote(Mode mode, Step report, String actionName) {
+        log.info("{}: Demoting self ({})", node.name, mode.patroniName);
+        rewinder.triggerCheck();
+        node.cancelAction();
+        boolean immediate = mode == Mode.IMMEDIATE || mode == Mode.IMMEDIATE_NOLOCK;
+        if (mode == Mode.OFFLINE || mode == Mode.IMMEDIATE_NOLOCK) {
+            node.lock.forgetKeepingGuard();
+        }
+        boolean signaled = node.postgres.status().postmasterRunning();
+        var op = node.postgres.stop(immediate ? StopMode.IMMEDIATE : StopMode.FAST, mode == Mode.GRACEFUL);
+        return node.start(actionName, LongAction.Kind.DEMOTE, op,
+                (ok, detail) -> afterStop(mode, signaled, ok, detail), report);
+    }
+
+    private Step afterStop(Mode mode, boolean signaled, boolean ok, String detail) {
+        if (!ok) {
+            log.error("{}: PostgreSQL did not stop while demoting ({}): {}", node.name, mode.patroniName, detail);
+            return null;
+        }
+        node.setRole(PostgresRole.DEMOTED);
+        node.followConfigured = false;
+        if (signaled) {
+            node.callback(HaListener.Callback.ON_STOP);
+        }
+        if (mode == Mode.GRACEFUL && signaled) {
+            node.releaseLockWithLastPosition();   // the shutdown checkpoint this stop wrote
+        } else if (mode == Mode.GRACEFUL || mode == Mode.IMMEDIATE) {
+            // Patroni's release without last_lsn: a checkpoint this stop did not write (e.g. the one
+            // single-user crash recovery left, after a WAL segment switch) says nothing the
+            // replicas could have received, and would make them all look far behind.
+            node.lock.release();
+        }
+        if (mode == Mode.OFFLINE) {
+            return null;
+        }
+        node.cluster = node.dcs.readCluster();
+        Optional<Member> leader = node.nodeToFollow(node.cluster);
+        startFollowing(leader.orElse(null), "starting after demotion");
+        return null;
+    }
+
+    /**
+     * Patroni's {@code follow()}: a node without the lock demotes if it runs as primary, repairs a
+     * diverged data directory, and otherwise points PostgreSQL at the member to follow.
+     */
+    Step follow(Cycle c, String demoteReason, String followReason) {
+        Optional<Member> target = node.nodeToFollow(c.cluster);
+        if (node.actsAsPrimary(c.pg)) {
+            return demote(Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE, demoteReason));
+        }
+        Step repair = rewinder.handle(c);
+        if (repair != null) {
+            return repair;
+        }
+        String targetName = target.map(Member::name).orElse(null);
+        if (!node.followConfigured || !Objects.equals(node.upstream, targetName)) {
+            startFollowing(target.orElse(null), "changing primary_conninfo and restarting");
+            return Step.of(CycleAction.FOLLOW, followReason);
+        }
+        if (node.role != PostgresRole.REPLICA) {
+            node.setRole(PostgresRole.REPLICA);
+        }
+        if (c.pg.acceptingConnections() && c.pg.inRecovery()) {
+            slots.dropOnReplica(c.cluster);
+        }
+        // Re-check divergence when behind the leader's timeline or not streaming from it.
+        boolean behindLeader = target.isPresent() && target.get().timeline() != null && c.pg.timeline() > 0
+                && c.pg.timeline() < target.get().timeline();
+        boolean notStreaming = target.isPresent() && target.get().isRunning() && c.pg.acceptingConnections()
+                && c.pg.inRecovery() && !c.pg.streaming();
+        if (behindLeader || notStreaming) {
+            rewinder.triggerCheck();
+            repair = rewinder.handle(c);
+            if (repair != null) {
+                return repair;
+            }
+        }
+        return Step.of(followReason.startsWith("no action") ? CycleAction.NONE : CycleAction.FOLLOW, followReason);
+    }
+
+    /** Starts (or reconfigures) PostgreSQL as a replica of {@code upstream} as a long action. */
+    void startFollowing(Member upstream, String actionName) {
+        String upstreamName = upstream == null ? null : upstream.name();
+        PostgresRole before = node.role;
+        boolean wasRunning = node.lastState != null && node.lastState.isUp();
+        slots.followChanged();
+        node.start(actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
+                SlotKeeper.slotToFollow(node, upstream)), (ok, detail) -> {
+            if (ok) {
+                node.upstream = upstreamName;
+                node.followConfigured = true;
+                node.setRole(PostgresRole.REPLICA);
+                if (before == PostgresRole.PRIMARY || before == PostgresRole.DEMOTED
+                        || before == PostgresRole.PROMOTED) {
+                    node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                } else if (!wasRunning) {
+                    node.callback(HaListener.Callback.ON_START);
+                }
+            }
+            return null;
+        }, null);
+    }
+}

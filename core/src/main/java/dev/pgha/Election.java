@@ -1,0 +1,223 @@
+package dev.pgha;
+
+import dev.pgha.cluster.ClusterView;
+import dev.pgha.cluster.Failover;
+import dev.pgha.cluster.Member;
+import dev.pgha.postgres.PostgresState;
+import dev.pgha.postgres.PostgresStatus;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who may lead: Patroni's healthiest-node rules and failover-candidate checks, decided from the
+ * cluster view (the WAL positions, timelines and tags members publish in the DCS) and this
+ * node's own PostgreSQL status. Pure decisions: no DCS or PostgreSQL calls.
+ *
+ * <p>A member that publishes {@code watchdog_failed} (its required fencing guard cannot be
+ * activated) is treated like one tagged {@code nofailover}: never a candidate, and ignored when
+ * comparing WAL positions.
+ *
+ * <p>A member counts as reachable while its member key exists (it expires {@code ttl} after the
+ * node stopped publishing): that is what Patroni learns from a member's REST API.
+ */
+final class Election {
+
+    private static final Logger log = LoggerFactory.getLogger(Election.class);
+
+    private final HaConfig config;
+    private final String me;
+
+    Election(HaConfig config) {
+        this.config = config;
+        this.me = config.name();
+    }
+
+    /**
+     * Patroni's {@code is_healthiest_node()} for an unlocked cluster: whether this node should
+     * race for the lock.
+     *
+     * @param formerLeader the leader of the last view that had one (null if none)
+     */
+    boolean isHealthiestNode(ClusterView cluster, PostgresStatus pg, String formerLeader) {
+        if (pg.state() == PostgresState.STARTING) {
+            return false;
+        }
+        if (pg.isRunningPrimary()) {
+            long clusterTimeline = cluster.timeline();
+            if (pg.timeline() < clusterTimeline) {
+                log.warn("{}: My timeline {} is behind last known cluster timeline {}", me, pg.timeline(),
+                        clusterTimeline);
+                return false;
+            }
+            return true;
+        }
+        if (!config.tags().canFailover()) {
+            return false;
+        }
+        if (cluster.failover() != null) {
+            return manualFailoverProcessNoLeader(cluster, pg);
+        }
+        return isHealthiestAmong(cluster.members(), cluster, pg, true, formerLeader);
+    }
+
+    /**
+     * Patroni's {@code manual_failover_process_no_leader()}: the cluster is unlocked and a
+     * switchover or failover request exists.
+     */
+    boolean manualFailoverProcessNoLeader(ClusterView cluster, PostgresStatus pg) {
+        Failover failover = cluster.failover();
+        String action = failover.actionName();
+        if (me.equals(failover.candidate())) {
+            return true;
+        }
+        if (failover.candidate() != null) {
+            Optional<String> limitation = limitation(cluster, failover.candidate());
+            if (limitation.isEmpty()) {
+                log.info("{}: {}: to {}, i am {}", me, action, failover.candidate(), me);
+                return false;
+            }
+            log.warn("{}: {}: member {} is {}", me, action, failover.candidate(), limitation.get());
+        }
+        if (me.equals(failover.leader())) {
+            return !isFailoverPossible(cluster, 0, null, action);
+        }
+        List<Member> members = cluster.members().stream()
+                .filter(m -> !m.name().equals(failover.leader())).toList();
+        return isHealthiestAmong(members, cluster, pg, false, null);
+    }
+
+    /**
+     * Patroni's {@code _is_healthiest_node()}: no reachable member that may be promoted is a
+     * running primary, is ahead of this node, or is equally far with a higher priority.
+     */
+    boolean isHealthiestAmong(List<Member> members, ClusterView cluster, PostgresStatus pg,
+                              boolean checkReplicationLag, String formerLeader) {
+        long myPosition = pg.walPosition().value();
+        if (checkReplicationLag && isLagging(cluster, myPosition, 0)) {
+            log.info("{}: My wal position exceeds maximum replication lag", me);
+            log.debug("{}: my wal position {}, the cluster's {}, maximum_lag_on_failover {}", me, myPosition,
+                    cluster.status().optime(), config.maximumLagOnFailover());
+            return false;
+        }
+        if (config.checkTimeline()) {
+            if (pg.timeline() == 0) {
+                log.info("{}: Can not figure out my timeline", me);
+                return false;
+            }
+            if (pg.timeline() < cluster.timeline()) {
+                log.info("{}: My timeline {} is behind last known cluster timeline {}", me, pg.timeline(),
+                        cluster.timeline());
+                return false;
+            }
+        }
+        int myPriority = config.tags().failoverPriority();
+        long clusterTimeline = cluster.timeline();
+        for (Member m : members) {
+            if (m.name().equals(me) || !m.tags().canFailover() || m.watchdogFailed()) {
+                continue; // a member that may not promote neither blocks nor wins (Patroni's failover_limitation)
+            }
+            if (config.checkTimeline() && clusterTimeline > 0 && m.timeline() != null
+                    && m.timeline() < clusterTimeline) {
+                // It cannot win (its timeline is behind the cluster's), so its position, past
+                // the fork and not comparable with ours, must not veto the race either.
+                continue;
+            }
+            if (m.isPrimaryRole() && m.isRunning()) {
+                log.warn("{}: Primary ({}) is still alive", me, m.name());
+                return false;
+            }
+            long position = m.walPosition();
+            if (Long.compareUnsigned(position, myPosition) > 0) {
+                log.info("{}: Wal position of {} is ahead of my wal position", me, m.name());
+                return false;
+            }
+            if (position != 0 && position == myPosition && m.tags().failoverPriority() > myPriority) {
+                if (m.name().equals(formerLeader)) {
+                    log.info("{}: Ignoring former leader {} having priority {} higher than this nodes {} priority",
+                            me, m.name(), m.tags().failoverPriority(), myPriority);
+                    continue;
+                }
+                log.info("{}: {} has equally tolerable WAL position and priority {}, while this node has priority {}",
+                        me, m.name(), m.tags().failoverPriority(), myPriority);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Patroni's {@code is_failover_possible()}: whether another member (or the given candidate)
+     * could take over now — reachable, running as replica, allowed to promote, not lagging
+     * (against {@code clusterLsn} if given, else the {@code status} optime), and not on an older
+     * timeline when {@code check_timeline} is on.
+     *
+     * @param candidate only consider this member (null: any)
+     * @param action    "switchover", "manual failover" or "failover", for the log
+     */
+    boolean isFailoverPossible(ClusterView cluster, long clusterLsn, String candidate, String action) {
+        List<Member> candidates = cluster.members().stream()
+                .filter(m -> !m.name().equals(me) && m.tags().canFailover())
+                .filter(m -> candidate == null || m.name().equals(candidate))
+                .toList();
+        if (candidates.isEmpty()) {
+            log.info("{}: {}: candidates list is empty", me, action);
+            return false;
+        }
+        boolean any = false;
+        for (Member m : candidates) {
+            Optional<String> problem = candidateProblem(cluster, m, clusterLsn);
+            if (problem.isPresent()) {
+                log.info("{}: {}", me, problem.get());
+            } else {
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /** Why this member cannot take over now, in Patroni's words; empty when it can. */
+    Optional<String> candidateProblem(ClusterView cluster, Member m, long clusterLsn) {
+        if (!m.tags().canFailover()) {
+            return Optional.of("Member " + m.name() + " is not allowed to promote");
+        }
+        if (m.watchdogFailed()) {
+            return Optional.of("Member " + m.name() + " is not watchdog capable");
+        }
+        if (!m.isRunning() || m.isPrimaryRole()) {
+            return Optional.of("Member " + m.name() + " is not running as a replica");
+        }
+        if (isLagging(cluster, m.walPosition(), clusterLsn)) {
+            return Optional.of("Member " + m.name() + " exceeds maximum replication lag");
+        }
+        if (config.checkTimeline() && (m.timeline() == null || m.timeline() < cluster.timeline())) {
+            return Optional.of("Timeline " + m.timeline() + " of member " + m.name()
+                    + " is behind the cluster timeline " + cluster.timeline());
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Patroni's {@code failover_limitation()}: "not reachable", "not allowed to promote", "not
+     * watchdog capable", or none.
+     */
+    Optional<String> limitation(ClusterView cluster, String member) {
+        Optional<Member> m = cluster.member(member);
+        if (m.isEmpty()) {
+            return Optional.of("not reachable");
+        }
+        if (!m.get().tags().canFailover()) {
+            return Optional.of("not allowed to promote");
+        }
+        if (m.get().watchdogFailed()) {
+            return Optional.of("not watchdog capable");
+        }
+        return Optional.empty();
+    }
+
+    private boolean isLagging(ClusterView cluster, long position, long clusterLsn) {
+        long reference = clusterLsn > 0 ? clusterLsn : cluster.status().optime();
+        return reference - position > config.maximumLagOnFailover();
+    }
+}

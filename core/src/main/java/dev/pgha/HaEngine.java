@@ -1,0 +1,345 @@
+package dev.pgha;
+
+import dev.pgha.cluster.ClusterView;
+import dev.pgha.dcs.DcsClient;
+import dev.pgha.dcs.DcsException;
+import dev.pgha.postgres.DataDirectoryState;
+import dev.pgha.postgres.PostgresException;
+import dev.pgha.postgres.PostgresProcess;
+import dev.pgha.postgres.PostgresRole;
+import dev.pgha.postgres.PostgresStatus;
+import dev.pgha.postgres.StopMode;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine behind {@link dev.pgha.HaController}: Patroni's {@code _run_cycle()} as one entry
+ * point over small decision units. Not part of the API; not thread-safe (the controller
+ * serializes calls).
+ */
+final class HaEngine {
+
+    private static final Logger log = LoggerFactory.getLogger(HaEngine.class);
+
+    /** How soon to look again while a long action runs. */
+    static final Duration ACTION_POLL_INTERVAL = Duration.ofSeconds(1);
+
+    private final Node node;
+    private final Rewinder rewinder;
+    private final Demotion demotion;
+    private final Leadership leadership;
+    private final Recovery recovery;
+    private final Bootstrapper bootstrapper;
+    private final MemberPublisher publisher;
+    private final Requests requests;
+    private final FailoverRequests failoverRequests;
+    private final Shutdown shutdown;
+    private CycleResult lastResult;
+
+    /** Wires the decision units; does no I/O. */
+    HaEngine(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
+                    LeaseGuard leaseGuard) {
+        this.node = new Node(config, dcs, postgres, clock, listener, leaseGuard);
+        this.rewinder = new Rewinder(node);
+        this.demotion = new Demotion(node, rewinder);
+        this.leadership = new Leadership(node, demotion);
+        this.recovery = new Recovery(node, demotion, rewinder, leadership);
+        this.bootstrapper = new Bootstrapper(node, demotion);
+        this.publisher = new MemberPublisher(node);
+        this.requests = new Requests(node, rewinder);
+        this.failoverRequests = new FailoverRequests(node);
+        this.shutdown = new Shutdown(node, publisher);
+    }
+
+    /** One HA cycle; never throws for DCS or PostgreSQL failures. */
+    CycleResult runCycle() {
+        long started = node.clock.nanoTime();
+        leadership.wakeUpIn = null;
+        if (shutdown.isRequested()) {
+            return finish(shutdown.step(), started);
+        }
+        Step step;
+        boolean dcsFailed = false;
+        try {
+            step = cycle();
+        } catch (DcsException e) {
+            dcsFailed = true;
+            step = handleDcsError(e);
+        } catch (PostgresException e) {
+            log.error("{}: Error communicating with PostgreSQL: {}", node.name, e.getMessage());
+            step = Step.of(CycleAction.POSTGRES_ERROR, "Error communicating with PostgreSQL. Will try again later");
+        } catch (RuntimeException e) {
+            log.error("{}: Unexpected exception", node.name, e);
+            step = Step.of(CycleAction.FAILED, "Unexpected exception raised, please report it as a BUG");
+            step = demoteIfPrimaryWithoutLease(step);
+        }
+        if (!dcsFailed) {
+            publish();
+        }
+        return finish(step, started);
+    }
+
+    private Step cycle() {
+        // A finished action's completion acts first (it may release the lock or start the next
+        // action), so that everything this cycle decides sees the DCS as the completion left it.
+        Step done = node.pollAction();
+        node.guardCapable = node.lock.guardCapable();
+        ClusterView cluster = node.dcs.readCluster();
+        node.cluster = cluster;
+        if (!cluster.isLeader(node.name)) {
+            node.lock.lost();
+        }
+        cluster.leaderName().ifPresent(l -> node.formerLeader = l);
+        Cycle c = new Cycle(cluster, node.observe());
+        if (node.role == null) {
+            node.role = initialRole(c.pg);
+        }
+        adoptClusterKeys(c);
+        if (done != null) {
+            if (cluster.isLeader(node.name)) {
+                node.lock.update();
+            }
+            return done;
+        }
+        if (node.action != null) {
+            return leadership.handleLongActionInProgress(c);
+        }
+        Step s = recovery.handleStartingInstance(c);
+        if (s != null) {
+            return s;
+        }
+        if (node.bootstrapping) {
+            return bootstrapper.cancelInitialization("PostgreSQL is not running after bootstrap");
+        }
+        if (node.recovering) {
+            s = recovery.postRecover(c);
+            if (s != null) {
+                return s;
+            }
+        }
+        if (c.pg.dataDirectory() != DataDirectoryState.INITIALIZED) {
+            return emptyDataDirectory(c);
+        }
+        s = checkSystemId(c);
+        if (s != null) {
+            return s;
+        }
+        if (!c.pg.postmasterRunning()) {
+            return recovery.recover(c);
+        }
+        s = cluster.isUnlocked() ? leadership.processUnhealthy(c) : leadership.processHealthy(c);
+        if (node.action == null && !node.callbackFired && c.pg.postmasterRunning()) {
+            node.callback(HaListener.Callback.ON_START);
+        }
+        return s;
+    }
+
+    /** The lock holder repairs the {@code initialize} and {@code config} keys when they are missing. */
+    private void adoptClusterKeys(Cycle c) {
+        if (!c.cluster.isLeader(node.name) || c.pg.dataDirectory() != DataDirectoryState.INITIALIZED) {
+            return;
+        }
+        if (!c.cluster.hasValidInitialize() && c.pg.systemIdentifier() != null) {
+            node.dcs.setInitialize(c.pg.systemIdentifier());
+        }
+        if (c.cluster.config().data().isEmpty() && !node.bootstrapping) {
+            node.dcs.setConfig(bootstrapper.initialConfig(), 0);
+        }
+    }
+
+    private static PostgresRole initialRole(PostgresStatus pg) {
+        if (pg.dataDirectory() != DataDirectoryState.INITIALIZED) {
+            return PostgresRole.UNINITIALIZED;
+        }
+        if (pg.inRecovery()) {
+            return PostgresRole.REPLICA;
+        }
+        return pg.postmasterRunning() ? PostgresRole.PRIMARY : PostgresRole.DEMOTED;
+    }
+
+    private Step emptyDataDirectory(Cycle c) {
+        boolean inaccessible = c.pg.dataDirectory() == DataDirectoryState.INACCESSIBLE;
+        node.setRole(PostgresRole.UNINITIALIZED);
+        boolean leader = c.cluster.isLeader(node.name);
+        Step released = Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily as data dir "
+                + (inaccessible ? "not accessible" : "empty") + " and currently leader");
+        if (c.pg.postmasterRunning()) {
+            // Never hand the key over while this postmaster may still accept writes: stop first.
+            node.cancelAction();
+            Step report = node.start("stopping PostgreSQL without a data directory", LongAction.Kind.DEMOTE,
+                    node.postgres.stop(StopMode.IMMEDIATE, false), (ok, detail) -> {
+                        if (ok && leader) {
+                            node.lock.release();
+                        }
+                        return null;
+                    }, leader ? released : Step.of(CycleAction.DEMOTE, "stopping PostgreSQL: data dir "
+                            + (inaccessible ? "not accessible" : "empty")));
+            node.pollAction(); // an immediate stop is usually done at once: release the key in this cycle
+            return report;
+        }
+        if (leader) {
+            node.lock.release();
+            return released;
+        }
+        if (inaccessible) {
+            return Step.of(CycleAction.FAILED, "data directory is not accessible: " + c.pg.dataDirectoryError());
+        }
+        return bootstrapper.bootstrap(c);
+    }
+
+    /** Patroni's system-ID checks: refuse to act on data of another cluster; adopt a running primary. */
+    private Step checkSystemId(Cycle c) {
+        String sysid = c.pg.systemIdentifier();
+        if (sysid == null) {
+            sysid = node.postgres.controlData().systemIdentifier();
+        }
+        if (sysid == null || sysid.length() < 10 || !sysid.chars().allMatch(Character::isDigit)) {
+            return Step.of(CycleAction.FAILED,
+                    "data dir for the cluster is not empty, but system ID is invalid; consider doing reinitialize");
+        }
+        ClusterView cluster = c.cluster;
+        if (cluster.hasValidInitialize()) {
+            if (!cluster.initialize().equals(sysid)) {
+                log.error("{}: system ID mismatch, node {} belongs to a different cluster: {} != {}",
+                        node.name, node.name, cluster.initialize(), sysid);
+                if (cluster.isLeader(node.name)) {
+                    node.lock.release();
+                    return Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily due to the system ID mismatch");
+                }
+                return Step.of(CycleAction.FAILED, "system ID mismatch, node " + node.name
+                        + " belongs to a different cluster: " + cluster.initialize() + " != " + sysid);
+            }
+        } else if (cluster.isUnlocked() && !node.callbackFired) {
+            if (c.pg.postmasterRunning() && c.pg.inRecovery()) {
+                return Step.of(CycleAction.FAILED,
+                        "No initialize key in DCS and PostgreSQL is running as replica, aborting start");
+            }
+            if (cluster.initialize() == null) {
+                node.dcs.initialize(sysid);
+            } else {
+                node.dcs.setInitialize(sysid);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * When in doubt, demote: after a cycle failed unexpectedly, a node that may accept writes but
+     * holds no valid lease stops PostgreSQL.
+     */
+    private Step demoteIfPrimaryWithoutLease(Step failed) {
+        try {
+            PostgresStatus pg = node.observe();
+            if (pg.postmasterRunning() && node.actsAsPrimary(pg) && !node.lock.isHeld()
+                    && (node.action == null || node.action.kind() != LongAction.Kind.DEMOTE)) {
+                log.warn("{}: running as primary without a valid lease after an unexpected error: demoting", node.name);
+                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
+                        "demoted self because of an unexpected error while running as primary without a valid lease"));
+            }
+        } catch (RuntimeException again) {
+            log.error("{}: could not check for demotion after an unexpected error", node.name, again);
+        }
+        return failed;
+    }
+
+    /** Patroni's {@code _handle_dcs_error()}: a primary that cannot reach the DCS demotes. */
+    private Step handleDcsError(DcsException e) {
+        log.warn("{}: Error communicating with DCS: {}", node.name, e.getMessage());
+        node.dcsTroubleSinceLastRace = true;
+        try {
+            if (node.action != null) {
+                node.pollAction();
+            }
+            PostgresStatus pg = node.observe();
+            node.lock.forgetKeepingGuard();
+            if (pg.postmasterRunning() && node.actsAsPrimary(pg)) {
+                if (node.action != null && node.action.kind() == LongAction.Kind.DEMOTE) {
+                    return Step.of(CycleAction.DEMOTE, "demoted self because DCS is not accessible and I was a leader");
+                }
+                log.info("{}: demoting self because DCS is not accessible and I was a leader", node.name);
+                return demotion.demote(Demotion.Mode.OFFLINE,
+                        Step.of(CycleAction.DEMOTE, "demoted self because DCS is not accessible and I was a leader"));
+            }
+        } catch (DcsException | PostgresException again) {
+            log.warn("{}: while handling the DCS error: {}", node.name, again.getMessage());
+        }
+        return Step.of(CycleAction.DCS_ERROR, "DCS is not accessible");
+    }
+
+    private void publish() {
+        try {
+            publisher.publish(node.observe());
+        } catch (DcsException e) {
+            log.warn("{}: could not publish the member key: {}", node.name, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("{}: could not publish the member key", node.name, e);
+        }
+    }
+
+    private CycleResult finish(Step step, long startedNanos) {
+        Duration next;
+        if (shutdown.isDone()) {
+            // Nothing more to do; a host that keeps calling anyway should not spin.
+            next = node.config.loopWait();
+        } else if (node.action != null || shutdown.isRequested()) {
+            next = min(node.config.loopWait(), ACTION_POLL_INTERVAL);
+        } else {
+            Duration elapsed = Duration.ofNanos(node.clock.nanoTime() - startedNanos);
+            next = node.config.loopWait().minus(elapsed);
+            if (next.isNegative()) {
+                log.warn("{}: Loop time exceeded, rescheduling immediately.", node.name);
+                next = Duration.ZERO;
+            }
+        }
+        if (leadership.wakeUpIn != null) {
+            next = min(next, leadership.wakeUpIn);
+        }
+        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
+        Instant deadline = node.lock.deadline();
+        lastResult = new CycleResult(step.action(), step.message(), role, deadline != null, next, deadline);
+        log.debug("{}: {}", node.name, step.message());
+        return lastResult;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** What the engine knows about itself. */
+    HaStatus status() {
+        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
+        Instant deadline = node.lock.deadline();
+        return new HaStatus(node.name, role, node.lastState, deadline != null, deadline,
+                node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult);
+    }
+
+    /** Writes a switchover request to the {@code failover} key after checking the candidate. */
+    ActionResult requestSwitchover(String leader, String candidate, Instant scheduledAt) {
+        return failoverRequests.switchover(leader, candidate, scheduledAt);
+    }
+
+    /** Writes a manual failover request to the {@code failover} key after checking the candidate. */
+    ActionResult requestFailover(String candidate) {
+        return failoverRequests.failover(candidate);
+    }
+
+    /** Restarts PostgreSQL as a long action. */
+    ActionResult requestRestart() {
+        return requests.restart();
+    }
+
+    /** Wipes and re-clones this replica as a long action. */
+    ActionResult requestReinitialize() {
+        return requests.reinitialize();
+    }
+
+    /** Begins Patroni's graceful shutdown; later cycles finish it. */
+    void shutdown() {
+        if (!shutdown.isRequested()) {
+            shutdown.request();
+            finish(shutdown.step(), node.clock.nanoTime());
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.pgha;
+
+import dev.pgha.cluster.Member;
+import dev.pgha.postgres.PostgresRole;
+import dev.pgha.postgres.PostgresStatus;
+
+/** Patroni's {@code touch_member()}: what this node publishes about itself every cycle. */
+final class MemberPublisher {
+
+    /** The version published in member keys. */
+    static final String VERSION = "pgha-0.1.0";
+
+    private final Node node;
+
+    MemberPublisher(Node node) {
+        this.node = node;
+    }
+
+    /** Writes this node's member key. */
+    void publish(PostgresStatus pg) {
+        node.dcs.touchMember(member(pg), node.config.ttl());
+    }
+
+    Member member(PostgresStatus pg) {
+        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
+        boolean up = pg.postmasterRunning() && pg.acceptingConnections();
+        boolean replica = up && pg.inRecovery();
+        Long xlog = up ? pg.walPosition().value() : null;
+        Long receive = replica && pg.receiveLsn() != null ? pg.receiveLsn().value() : null;
+        Long replay = replica && pg.replayLsn() != null ? pg.replayLsn().value() : null;
+        String replicationState = replica ? (pg.streaming() ? "streaming" : "in archive recovery") : null;
+        Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
+        return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
+                role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
+                !node.guardCapable);
+    }
+}

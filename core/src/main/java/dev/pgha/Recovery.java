@@ -1,0 +1,179 @@
+package dev.pgha;
+
+import dev.pgha.cluster.Member;
+import dev.pgha.postgres.ControlData;
+import dev.pgha.postgres.PostgresRole;
+import dev.pgha.postgres.PostgresState;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PostgreSQL is not running, or is still starting: Patroni's {@code recover()},
+ * {@code post_recover()} and {@code handle_starting_instance()}.
+ */
+final class Recovery {
+
+    private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+    private static final Set<String> PRIMARY_CRASH_STATES =
+            Set.of("in production", "in crash recovery", "shutting down", "shut down");
+
+    private final Node node;
+    private final Demotion demotion;
+    private final Rewinder rewinder;
+    private final Leadership leadership;
+
+    Recovery(Node node, Demotion demotion, Rewinder rewinder, Leadership leadership) {
+        this.node = node;
+        this.demotion = demotion;
+        this.rewinder = rewinder;
+        this.leadership = leadership;
+    }
+
+    /** Patroni's {@code recover()}: PostgreSQL is down; bring it back in the right role. */
+    Step recover(Cycle c) {
+        boolean locked = c.cluster.isLeader(node.name) && node.lock.update();
+        Duration timeout = null;
+        if (locked) {
+            timeout = node.config.primaryStartTimeout();
+            if (timeout.isZero()) {
+                if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
+                    log.info("{}: Primary crashed. Failing over.", node.name);
+                    return demotion.demote(Demotion.Mode.IMMEDIATE,
+                            Step.of(CycleAction.DEMOTE, "stopped PostgreSQL to fail over after a crash"));
+                }
+                timeout = null;
+            }
+        }
+        ControlData cd = node.postgres.controlData();
+        log.info("{}: pg_controldata: state '{}', timeline {}, checkpoint {}", node.name, cd.clusterState(),
+                cd.checkpointTimeline(), cd.checkpointLocation());
+        if (locked) {
+            leadership.updateClusterHistory(c.cluster, cd.checkpointTimeline());
+        }
+        if (timeout != null && PRIMARY_CRASH_STATES.contains(cd.clusterState())
+                && c.pg.state() == PostgresState.CRASHED && node.role == PostgresRole.PRIMARY && !c.pg.inRecovery()) {
+            node.recovering = true;
+            node.startTimeout = timeout;
+            String msg = "starting primary after failure";
+            return node.start(msg, LongAction.Kind.START, node.postgres.start(), this::afterStart,
+                    Step.of(CycleAction.START, msg));
+        }
+        if (cd.needsCrashRecovery()) {
+            if (!node.crashRecoveryExecuted && (c.cluster.isUnlocked() || node.config.usePgRewind())) {
+                node.crashRecoveryExecuted = true;
+                String msg = "doing crash recovery in a single user mode";
+                return node.start(msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
+                        (ok, detail) -> null, Step.of(CycleAction.CRASH_RECOVERY, msg));
+            }
+        }
+        Member upstream;
+        String msg;
+        if (locked) {
+            rewinder.reset();
+            msg = "starting as readonly because i had the session lock";
+            upstream = null;
+        } else {
+            if (!rewinder.executed()) {
+                rewinder.triggerCheck();
+            }
+            Step repair = rewinder.handle(c);
+            if (repair != null) {
+                return repair;
+            }
+            msg = "starting as a secondary";
+            upstream = node.nodeToFollow(c.cluster).orElse(null);
+            long timeline = cd.checkpointTimeline();
+            if (cd.wasPrimary() && timeline > 1 && node.knownTimeline != timeline) {
+                // It was a primary on this timeline: once it runs as a standby, pg_control no longer
+                // says so. Remember who made the timeline, so a fork is still recognised later.
+                node.rememberTimeline(timeline, node.name);
+            }
+        }
+        node.recovering = true;
+        node.startTimeout = null;
+        String upstreamName = upstream == null ? null : upstream.name();
+        demotion.slots.followChanged();
+        var op = node.postgres.follow(upstream, SlotKeeper.slotToFollow(node, upstream));
+        return node.start("restarting after failure", LongAction.Kind.START, op,
+                (ok, detail) -> {
+                    if (ok) {
+                        node.upstream = upstreamName;
+                        node.followConfigured = true;
+                        node.setRole(PostgresRole.REPLICA);
+                    }
+                    return afterStart(ok, detail);
+                }, Step.of(CycleAction.START, msg));
+    }
+
+    private Step afterStart(boolean ok, String detail) {
+        if (ok) {
+            node.callback(HaListener.Callback.ON_START);
+        }
+        return null;
+    }
+
+    /** Patroni's {@code post_recover()}: the start launched by {@link #recover} has finished. */
+    Step postRecover(Cycle c) {
+        node.recovering = false;
+        if (rewinder.isNeeded()) {
+            return null;
+        }
+        if (!c.pg.postmasterRunning()) {
+            if (c.cluster.isLeader(node.name)) {
+                if (node.role == PostgresRole.PRIMARY || node.role == PostgresRole.STANDBY_LEADER) {
+                    node.setRole(PostgresRole.DEMOTED);
+                    node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                }
+                node.lock.release();
+                return Step.of(CycleAction.FAILED, "removed leader key after trying and failing to start postgres");
+            }
+            return Step.of(CycleAction.FAILED, "failed to start postgres");
+        }
+        node.crashRecoveryExecuted = false;
+        if (rewinder.state() == Rewinder.State.SUCCESS) {
+            rewinder.reset();
+        }
+        return null;
+    }
+
+    /**
+     * Patroni's {@code handle_starting_instance()}: PostgreSQL is starting and no action waits for
+     * it. The lock holder waits up to the start timeout, then fails over if it can.
+     *
+     * @return a step, or null to continue the cycle
+     */
+    Step handleStartingInstance(Cycle c) {
+        if (c.pg.state() != PostgresState.STARTING) {
+            return null;
+        }
+        if (!c.cluster.isLeader(node.name)) {
+            log.info("{}: Still starting up as a standby.", node.name);
+            return null;
+        }
+        if (!node.lock.update()) {
+            log.info("{}: Lost lock while starting up. Demoting self.", node.name);
+            return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
+                    "stopped PostgreSQL while starting up because leader key was lost"));
+        }
+        Duration timeout = node.startTimeout != null ? node.startTimeout : node.config.primaryStartTimeout();
+        Duration left = timeout.minus(node.timeInState());
+        if (left.isNegative() || left.isZero()) {
+            if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
+                return demotion.demote(Demotion.Mode.IMMEDIATE,
+                        Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
+            }
+            return Step.of(CycleAction.WAIT,
+                    "primary start has timed out, but continuing to wait because failover is not possible");
+        }
+        Step manual = leadership.processManualFailoverFromLeader(c);
+        if (manual != null) {
+            return manual;
+        }
+        return Step.of(CycleAction.WAIT, String.format(Locale.ROOT,
+                "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0));
+    }
+}

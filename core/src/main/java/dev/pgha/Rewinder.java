@@ -1,0 +1,179 @@
+package dev.pgha;
+
+import dev.pgha.cluster.Member;
+import dev.pgha.postgres.ControlData;
+import dev.pgha.postgres.PostgresOperation;
+import dev.pgha.postgres.StopMode;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Patroni's pg_rewind state machine and {@code _handle_rewind_or_reinitialize()}: decides whether
+ * this node's data diverged from the leader's timeline and repairs it by pg_rewind or by wiping
+ * and cloning again, as configured.
+ */
+final class Rewinder {
+
+    private static final Logger log = LoggerFactory.getLogger(Rewinder.class);
+
+    /** Patroni's rewind states. */
+    enum State { INITIAL, CHECK, NEED, NOT_NEED, SUCCESS, FAILED }
+
+    private final Node node;
+    private State state = State.INITIAL;
+
+    Rewinder(Node node) {
+        this.node = node;
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** Asks for a divergence check on the next opportunity (only when a repair is allowed). */
+    void triggerCheck() {
+        if (node.config.canRepairDivergence() && state != State.NEED) {
+            state = State.CHECK;
+        }
+    }
+
+    boolean isNeeded() {
+        return state == State.CHECK || state == State.NEED;
+    }
+
+    boolean executed() {
+        return state == State.SUCCESS || state == State.FAILED;
+    }
+
+    void reset() {
+        state = State.INITIAL;
+    }
+
+    /**
+     * Checks divergence if asked, and if the data diverged starts the repair.
+     *
+     * @return the step reporting the repair, or null when nothing needs doing
+     */
+    Step handle(Cycle c) {
+        Optional<Member> leader = c.cluster.leaderMember().filter(m -> !m.name().equals(node.name));
+        if (leader.isEmpty()) {
+            return null;
+        }
+        if (state == State.CHECK) {
+            Divergence.Verdict verdict = check(c, leader.get());
+            if (verdict == Divergence.Verdict.NEED) {
+                log.info("{}: data diverged from leader {}; repair needed", node.name, leader.get().name());
+                state = State.NEED;
+            } else if (verdict == Divergence.Verdict.NOT_NEED) {
+                state = State.NOT_NEED;
+            } else if (!c.pg.postmasterRunning() && node.postgres.controlData().isCleanPrimaryShutdown()) {
+                // A former primary must not start as a standby before we know whether it forked
+                // (the leader is still promoting or down): once running, a fork that reused the
+                // timeline number is no longer visible from pg_control.
+                return Step.of(CycleAction.WAIT, "waiting for leader " + leader.get().name()
+                        + " to run as primary before checking whether my data diverged");
+            }
+        }
+        if (state != State.NEED) {
+            return null;
+        }
+        if (node.config.usePgRewind()) {
+            return rewind(c, leader.get());
+        }
+        if (node.config.removeDataDirectoryOnDivergedTimelines()) {
+            return reinitialize(c, leader.get(), "reinitializing due to diverged timelines");
+        }
+        return null;
+    }
+
+    private Divergence.Verdict check(Cycle c, Member leader) {
+        if (c.pg.postmasterRunning()) {
+            if (!c.pg.acceptingConnections()) {
+                return Divergence.Verdict.UNKNOWN;
+            }
+            long position = c.pg.replayLsn() != null ? c.pg.replayLsn().value() : c.pg.walPosition().value();
+            return Divergence.check(c.pg.timeline(), position, !c.pg.inRecovery(), node.postgres.timelineHistory(),
+                    node.name, node.knownTimeline, node.knownTimelineCreator, leader, c.cluster.history());
+        }
+        ControlData cd = node.postgres.controlData();
+        if (cd.needsCrashRecovery()) {
+            return Divergence.Verdict.UNKNOWN;
+        }
+        return Divergence.check(cd.effectiveTimeline(), cd.effectivePosition().value(), cd.isCleanPrimaryShutdown(),
+                node.postgres.timelineHistory(), node.name, node.knownTimeline, node.knownTimelineCreator, leader,
+                c.cluster.history());
+    }
+
+    private Step rewind(Cycle c, Member leader) {
+        String name = "running pg_rewind from " + leader.name();
+        if (c.pg.postmasterRunning()) {
+            PostgresOperation stop = node.postgres.stop(StopMode.FAST, false);
+            return node.start(name, LongAction.Kind.REWIND, stop,
+                    (ok, detail) -> ok ? startRewind(leader, name) : null, Step.of(CycleAction.REWIND, name));
+        }
+        ControlData cd = node.postgres.controlData();
+        boolean unclean = cd.needsCrashRecovery() || "in archive recovery".equals(cd.clusterState());
+        if (unclean && !node.crashRecoveryExecuted) {
+            node.crashRecoveryExecuted = true;
+            String msg = "doing crash recovery in a single user mode";
+            return node.start(msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
+                    (ok, detail) -> null, Step.of(CycleAction.CRASH_RECOVERY, msg));
+        }
+        if (leader.checkpointAfterPromotePending()) {
+            log.info("{}: Waiting for checkpoint on {} before rewind", node.name, leader.name());
+            return Step.of(CycleAction.WAIT, "waiting for checkpoint on " + leader.name() + " before rewind");
+        }
+        startRewind(leader, name);
+        return Step.of(CycleAction.REWIND, name);
+    }
+
+    private Step startRewind(Member leader, String name) {
+        node.start(name, LongAction.Kind.REWIND, node.postgres.rewind(leader), (ok, detail) -> {
+            node.followConfigured = false;
+            if (ok) {
+                state = State.SUCCESS;
+                node.knownTimeline = 0;
+                return null;
+            }
+            state = State.FAILED;
+            log.error("{}: Failed to rewind from healthy primary: {}: {}", node.name, leader.name(), detail);
+            if (node.config.removeDataDirectoryOnRewindFailure()) {
+                log.warn("{}: remove_data_directory_on_rewind_failure is set: removing the data directory",
+                        node.name);
+                node.postgres.removeDataDirectory();
+                state = State.INITIAL;
+            }
+            return null;
+        }, null);
+        return null;
+    }
+
+    /** Wipes the data directory and clones it again from {@code leader}, then follows it. */
+    Step reinitialize(Cycle c, Member leader, String actionName) {
+        Step report = Step.of(CycleAction.REINITIALIZE, actionName);
+        if (c.pg.postmasterRunning()) {
+            return node.start(actionName, LongAction.Kind.REINITIALIZE,
+                    node.postgres.stop(StopMode.IMMEDIATE, false),
+                    (ok, detail) -> ok ? wipeAndClone(leader, actionName) : null, report);
+        }
+        wipeAndClone(leader, actionName);
+        return report;
+    }
+
+    private Step wipeAndClone(Member leader, String actionName) {
+        node.postgres.removeDataDirectory();
+        node.followConfigured = false;
+        node.start(actionName, LongAction.Kind.REINITIALIZE, node.postgres.cloneFrom(leader), (ok, detail) -> {
+            if (!ok) {
+                log.error("{}: {} failed: {}", node.name, actionName, detail);
+                node.postgres.removeDataDirectory();
+                return null;
+            }
+            state = State.INITIAL;
+            node.knownTimeline = 0;
+            return null;
+        }, null);
+        return null;
+    }
+}

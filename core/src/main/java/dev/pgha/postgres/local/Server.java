@@ -1,0 +1,283 @@
+package dev.pgha.postgres.local;
+
+import dev.pgha.HaClock;
+import dev.pgha.postgres.ControlData;
+import dev.pgha.postgres.PostgresException;
+import dev.pgha.postgres.PostgresOperation;
+import dev.pgha.postgres.PostgresState;
+import dev.pgha.postgres.local.Operation.Phase;
+import dev.pgha.postgres.local.Operation.Progress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every part of {@link LocalPostgres} shares: the configuration, the clock, the binaries,
+ * the data directory, pgha's connection, the lifecycle state (moved only through
+ * {@link PostgresState#transitionTo}), and the building blocks of operations (a child-process
+ * phase, a wait for leftover processes, a quick synchronous step).
+ */
+final class Server {
+
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+    private static final int HISTORY = 64;
+    private static final Duration QUICK_LIMIT = Duration.ofSeconds(30);
+
+    final LocalPostgresConfig config;
+    final HaClock clock;
+    final Host host;
+    final Binaries bin;
+    final ConfigFiles files;
+    final DataDirectory data;
+    final Sql sql;
+    final String name;
+    final Path workDir;
+    final Object lock;
+    RewindResult lastRewind;
+
+    private PostgresState state = PostgresState.STOPPED;
+    private final Deque<PostgresState> history = new ArrayDeque<>();
+
+    Server(LocalPostgresConfig config, HaClock clock, Host host, Binaries bin, Object lock) {
+        this.config = config;
+        this.clock = clock;
+        this.host = host;
+        this.bin = bin;
+        this.name = config.name();
+        this.workDir = config.workDir();
+        this.files = new ConfigFiles(config, host);
+        this.data = new DataDirectory(config.dataDir(), workDir, bin.majorVersion());
+        this.sql = new Sql(config, files.localHost());
+        this.lock = lock;
+        history.add(state);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    PostgresState state() {
+        return state;
+    }
+
+    /** Moves to {@code next}; an illegal transition throws (a bug). */
+    void move(PostgresState next) {
+        if (next == state) {
+            return;
+        }
+        PostgresState from = state;
+        state = state.transitionTo(next);
+        history.addLast(next);
+        while (history.size() > HISTORY) {
+            history.removeFirst();
+        }
+        log.info("{}: state {} -> {}", name, from.patroniName(), next.patroniName());
+    }
+
+    /**
+     * An action begins in state {@code next}: a settled failure state (crashed, start failed,
+     * initdb failed, ...) without a direct edge to it is left through STOPPED first.
+     */
+    void begin(PostgresState next) {
+        if (!state.canTransitionTo(next) && state.canTransitionTo(PostgresState.STOPPED)
+                && PostgresState.STOPPED.canTransitionTo(next)) {
+            move(PostgresState.STOPPED);
+        }
+        move(next);
+    }
+
+    List<PostgresState> history() {
+        return List.copyOf(history);
+    }
+
+    long now() {
+        return clock.nanoTime();
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    /** The live postmaster of the data directory, if any. */
+    Optional<Postmaster.Found> postmaster() {
+        return Postmaster.find(config.dataDir());
+    }
+
+    /** The environment of every command: the password file. */
+    Map<String, String> env() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PGPASSFILE", config.passfile().toString());
+        env.put("PGCONNECT_TIMEOUT", Long.toString(Math.max(2, config.connectTimeout().toSeconds())));
+        return env;
+    }
+
+    /** Launches a server binary as the server's user, output to {@code <workDir>/<name>.log}. */
+    Child launch(String what, List<String> args, Map<String, String> extraEnv) {
+        Map<String, String> env = env();
+        env.putAll(extraEnv);
+        log.info("{}: running {}", name, String.join(" ", args));
+        return Child.start(what, host.command(args), env, workDir.resolve(what + ".log"), workDir);
+    }
+
+    /** Runs a quick tool to completion as the server's user. */
+    Child.Result quick(String what, List<String> args) {
+        return Child.run(what, host.command(args), env(), workDir.resolve(what + ".log"), workDir, QUICK_LIMIT);
+    }
+
+    /**
+     * Reads {@code pg_controldata}.
+     *
+     * @throws PostgresException when it fails (no control file, unreadable data directory)
+     */
+    ControlData controlData() {
+        Child.Result r = quick("pg_controldata", List.of(bin.path("pg_controldata"), "-D", config.dataDir().toString()));
+        if (!r.ok()) {
+            throw new PostgresException(name + ": pg_controldata failed: " + r.output().strip());
+        }
+        return ControlFiles.parse(name, r.output());
+    }
+
+    /** The conninfo of pgha's own superuser connection to this server. */
+    String localConninfo() {
+        return ConfigFiles.conninfo(files.connection(files.localHost(), config.port(), config.superuser().username(),
+                "postgres"));
+    }
+
+    Path postmasterLog() {
+        return workDir.resolve("postgres.log");
+    }
+
+    // ---------------------------------------------------------------- phases
+
+    /** A phase that runs a child process and maps its exit code to the outcome. */
+    Phase child(String what, Supplier<List<String>> args, Map<String, String> extraEnv,
+                IntFunction<Progress> onExit) {
+        return new Phase() {
+            private Child child;
+
+            @Override
+            public void begin() {
+                child = launch(what, args.get(), extraEnv);
+            }
+
+            @Override
+            public Progress poll() {
+                Integer code = child.exitCode();
+                return code == null ? Progress.RUNNING : onExit.apply(code);
+            }
+
+            @Override
+            public void cancel() {
+                if (child != null && child.isAlive()) {
+                    log.info("{}: killing {}", name, child);
+                    child.kill();
+                }
+            }
+
+            @Override
+            public String toString() {
+                return what;
+            }
+        };
+    }
+
+    /** The tail of a child's output file, for failure details. */
+    String tailOf(String what) {
+        String text = Child.readTail(workDir.resolve(what + ".log"), 2048).strip();
+        List<String> lines = text.lines().toList();
+        return String.join(" | ", lines.subList(Math.max(0, lines.size() - 4), lines.size()));
+    }
+
+    /** A phase that runs {@code step} once; a non-null result is a failure detail. */
+    Phase step(Callable<String> step) {
+        return () -> {
+            String failure = step.call();
+            return failure == null ? Progress.done("") : Progress.failed(failure);
+        };
+    }
+
+    /**
+     * A phase that runs {@code phases} in order if {@code needed} says so when it begins, and is
+     * done at once otherwise.
+     */
+    Phase optional(Callable<Boolean> needed, Supplier<List<Phase>> phases) {
+        return new Phase() {
+            private List<Phase> inner = List.of();
+            private int index;
+            private boolean begun;
+
+            @Override
+            public void begin() throws Exception {
+                inner = Boolean.TRUE.equals(needed.call()) ? phases.get() : List.of();
+            }
+
+            @Override
+            public Progress poll() throws Exception {
+                while (index < inner.size()) {
+                    Phase p = inner.get(index);
+                    if (!begun) {
+                        begun = true;
+                        p.begin();
+                    }
+                    Progress progress = p.poll();
+                    if (progress.outcome() != PostgresOperation.Outcome.SUCCEEDED) {
+                        return progress;
+                    }
+                    index++;
+                    begun = false;
+                }
+                return Progress.done("");
+            }
+
+            @Override
+            public void cancel() {
+                if (index < inner.size() && begun) {
+                    inner.get(index).cancel();
+                }
+            }
+        };
+    }
+
+    /**
+     * A phase that waits until no process works in the data directory any more (a killed
+     * postmaster's children exit a second or two after it), up to {@code limit}.
+     */
+    Phase awaitNoProcesses(Duration limit) {
+        // Done once nothing works in the data directory; then a postmaster.pid left behind is stale and
+        // removed: PostgreSQL would refuse to start while its pid exists, and a killed postmaster that
+        // nobody has reaped yet (a zombie) still exists.
+        return new Phase() {
+            private long deadline;
+
+            @Override
+            public void begin() {
+                deadline = now() + limit.toNanos();
+            }
+
+            @Override
+            public Progress poll() {
+                List<ProcessHandle> left = Postmaster.processesIn(config.dataDir());
+                if (left.isEmpty()) {
+                    Postmaster.removeStalePidFile(config.dataDir()).ifPresent(pid -> log.info(
+                            "{}: removed a stale postmaster.pid: pid {} is no running postmaster of {}", name, pid,
+                            config.dataDir()));
+                    return Progress.done("");
+                }
+                if (now() - deadline >= 0) {
+                    List<Long> pids = new ArrayList<>();
+                    left.forEach(p -> pids.add(p.pid()));
+                    return Progress.failed("processes still work in " + config.dataDir() + " (pids " + pids
+                            + ") after " + limit.toSeconds() + " s");
+                }
+                return Progress.RUNNING;
+            }
+        };
+    }
+}
