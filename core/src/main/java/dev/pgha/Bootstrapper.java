@@ -111,23 +111,9 @@ final class Bootstrapper {
             sysid = node.postgres.controlData().systemIdentifier();
         }
         node.dcs.setInitialize(sysid);
-        node.dcs.setConfig(initialConfig(), 0);
+        node.dcs.setConfig(new ClusterConfig(node.config.bootstrapDcs().toConfig(), 0), 0);
         node.callback(HaListener.Callback.ON_START);
         return Step.of(CycleAction.BOOTSTRAP, "initialized a new cluster");
-    }
-
-    /** The {@code config} key the first leader writes: the timing settings, as Patroni does. */
-    ClusterConfig initialConfig() {
-        return new ClusterConfig(Map.of(
-                "ttl", seconds(node.config.ttl()),
-                "loop_wait", seconds(node.config.loopWait()),
-                "retry_timeout", seconds(node.config.retryTimeout()),
-                "maximum_lag_on_failover", node.config.maximumLagOnFailover()), 0);
-    }
-
-    /** Whole seconds as Patroni writes them; a sub-second setting keeps its fraction. */
-    private static Number seconds(java.time.Duration d) {
-        return d.toMillis() % 1000 == 0 ? (Number) d.toSeconds() : (Number) (d.toMillis() / 1000.0);
     }
 
     /** Patroni's {@code cancel_initialization()}: give the initialize key back, stop and wipe. */

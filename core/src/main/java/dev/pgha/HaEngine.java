@@ -1,5 +1,6 @@
 package dev.pgha;
 
+import dev.pgha.cluster.ClusterConfig;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
@@ -36,6 +37,7 @@ final class HaEngine {
     private final Requests requests;
     private final FailoverRequests failoverRequests;
     private final Shutdown shutdown;
+    private final DynamicSettings dynamicSettings;
     private CycleResult lastResult;
 
     /** Wires the decision units; does no I/O. */
@@ -51,6 +53,7 @@ final class HaEngine {
         this.requests = new Requests(node, rewinder);
         this.failoverRequests = new FailoverRequests(node);
         this.shutdown = new Shutdown(node, publisher);
+        this.dynamicSettings = new DynamicSettings(config.name());
     }
 
     /** One HA cycle; never throws for DCS or PostgreSQL failures. */
@@ -88,6 +91,7 @@ final class HaEngine {
         node.guardCapable = node.lock.guardCapable();
         ClusterView cluster = node.dcs.readCluster();
         node.cluster = cluster;
+        node.useSettings(dynamicSettings.next(cluster.config(), node.settings));
         if (!cluster.isLeader(node.name)) {
             node.lock.lost();
         }
@@ -145,7 +149,8 @@ final class HaEngine {
             node.dcs.setInitialize(c.pg.systemIdentifier());
         }
         if (c.cluster.config().data().isEmpty() && !node.bootstrapping) {
-            node.dcs.setConfig(bootstrapper.initialConfig(), 0);
+            // Patroni writes the settings in force; compare-and-set on the (empty) key as read.
+            node.dcs.setConfig(new ClusterConfig(node.settings.toConfig(), 0), c.cluster.config().version());
         }
     }
 
@@ -282,12 +287,12 @@ final class HaEngine {
         Duration next;
         if (shutdown.isDone()) {
             // Nothing more to do; a host that keeps calling anyway should not spin.
-            next = node.config.loopWait();
+            next = node.settings.loopWait();
         } else if (node.action != null || shutdown.isRequested()) {
-            next = min(node.config.loopWait(), ACTION_POLL_INTERVAL);
+            next = min(node.settings.loopWait(), ACTION_POLL_INTERVAL);
         } else {
             Duration elapsed = Duration.ofNanos(node.clock.nanoTime() - startedNanos);
-            next = node.config.loopWait().minus(elapsed);
+            next = node.settings.loopWait().minus(elapsed);
             if (next.isNegative()) {
                 log.warn("{}: Loop time exceeded, rescheduling immediately.", node.name);
                 next = Duration.ZERO;
@@ -312,7 +317,8 @@ final class HaEngine {
         PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
         Instant deadline = node.lock.deadline();
         return new HaStatus(node.name, role, node.lastState, deadline != null, deadline,
-                node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult);
+                node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult,
+                node.settings);
     }
 
     /** Writes a switchover request to the {@code failover} key after checking the candidate. */

@@ -15,7 +15,10 @@ import java.time.Instant;
  * @param leader         the leader named by the last successful DCS read (null when unlocked or unknown)
  * @param actionInProgress the name of the long action in progress, or null
  * @param lastResult     the last cycle's result, or null before the first cycle
+ * @param settings       the cluster-wide settings in force: the {@code config} key's, or the
+ *                       {@code bootstrap.dcs} ones until a valid key was read
  */
 public record HaStatus(String member, PostgresRole role, PostgresState postgresState, boolean lockHeld,
-                       Instant leaseDeadline, String leader, String actionInProgress, CycleResult lastResult) {
+                       Instant leaseDeadline, String leader, String actionInProgress, CycleResult lastResult,
+                       ClusterSettings settings) {
 }

@@ -23,7 +23,8 @@ final class LeaderLock {
     private final HaClock clock;
     private final LeaseGuard guard;
     private final Events events;
-    private final Duration ttl;
+    /** The lease acquired or refreshed from now on: the {@code ttl} in force. */
+    private Duration ttl;
 
     private boolean held;
     private long deadlineNanos;
@@ -33,13 +34,17 @@ final class LeaderLock {
     /** What {@link #guardCapable()} answered last. */
     private boolean guardWasCapable = true;
 
-    LeaderLock(String member, DcsClient dcs, HaClock clock, LeaseGuard guard, Events events, Duration ttl) {
+    LeaderLock(String member, DcsClient dcs, HaClock clock, LeaseGuard guard, Events events) {
         this.member = member;
         this.dcs = dcs;
         this.clock = clock;
         this.guard = guard;
         this.events = events;
-        this.ttl = ttl;
+    }
+
+    /** The lease the next acquire or refresh asks for; a deadline already granted stands. */
+    void useTtl(Duration value) {
+        this.ttl = value;
     }
 
     /** Creates the leader key if nobody holds it. */

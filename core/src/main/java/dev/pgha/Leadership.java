@@ -168,12 +168,12 @@ final class Leadership {
             }
             Instant now = node.clock.wallTime();
             Duration delta = Duration.between(now, when.get().toInstant());
-            if (delta.compareTo(node.config.loopWait()) > 0) {
+            if (delta.compareTo(node.settings.loopWait()) > 0) {
                 log.info("{}: Awaiting {} at {} (in {} seconds)", node.name, action, failover.scheduledAt(),
                         delta.toSeconds());
                 return null;
             }
-            if (delta.negated().compareTo(node.config.loopWait().multipliedBy(3).dividedBy(2)) > 0) {
+            if (delta.negated().compareTo(node.settings.loopWait().multipliedBy(3).dividedBy(2)) > 0) {
                 log.warn("{}: Found a stale {} value, cleaning up: {}", node.name, action, failover.scheduledAt());
                 cleanUp(failover);
                 return null;
@@ -217,7 +217,7 @@ final class Leadership {
     Step handleLongActionInProgress(Cycle c) {
         LongAction a = node.action;
         if (c.cluster.isLeader(node.name) && node.lock.update()) {
-            Duration timeout = node.config.primaryStartTimeout();
+            Duration timeout = node.settings.primaryStartTimeout();
             if (a.kind() == LongAction.Kind.CRASH_RECOVERY && node.elapsed(a).compareTo(timeout) > 0
                     && node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
                 log.info("{}: Demoting self because crash recovery is taking too long", node.name);

@@ -18,7 +18,7 @@ final class MemberPublisher {
 
     /** Writes this node's member key. */
     void publish(PostgresStatus pg) {
-        node.dcs.touchMember(member(pg), node.config.ttl());
+        node.dcs.touchMember(member(pg), node.settings.ttl());
     }
 
     Member member(PostgresStatus pg) {

@@ -29,7 +29,10 @@ final class Node {
     final HaClock clock;
     final Events events;
     final LeaderLock lock;
-    final Election election;
+    /** The cluster-wide settings in force: the {@code config} key's, see {@link #useSettings}. */
+    ClusterSettings settings;
+    /** The election rules under {@link #settings}. */
+    Election election;
 
     /** The role; null until the first cycle decided it from the data directory. */
     PostgresRole role;
@@ -84,8 +87,24 @@ final class Node {
         this.postgres = postgres;
         this.clock = clock;
         this.events = new Events(config.name(), listener);
-        this.lock = new LeaderLock(config.name(), dcs, clock, guard, events, config.ttl());
-        this.election = new Election(config);
+        this.lock = new LeaderLock(config.name(), dcs, clock, guard, events);
+        useSettings(config.bootstrapDcs());
+    }
+
+    /**
+     * Puts {@code next} in force: the lease, the election rules and the DCS client's retry timeout
+     * follow it from now on.
+     */
+    void useSettings(ClusterSettings next) {
+        if (next == settings) {
+            return;
+        }
+        if (settings == null || !settings.retryTimeout().equals(next.retryTimeout())) {
+            dcs.setRetryTimeout(next.retryTimeout());
+        }
+        settings = next;
+        election = new Election(name, config.tags(), next);
+        lock.useTtl(next.ttl());
     }
 
     /** Observes PostgreSQL and reports state changes. */

@@ -38,7 +38,7 @@ final class Recovery {
         boolean locked = c.cluster.isLeader(node.name) && node.lock.update();
         Duration timeout = null;
         if (locked) {
-            timeout = node.config.primaryStartTimeout();
+            timeout = node.settings.primaryStartTimeout();
             if (timeout.isZero()) {
                 if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
                     log.info("{}: Primary crashed. Failing over.", node.name);
@@ -63,7 +63,7 @@ final class Recovery {
                     Step.of(CycleAction.START, msg));
         }
         if (cd.needsCrashRecovery()) {
-            if (!node.crashRecoveryExecuted && (c.cluster.isUnlocked() || node.config.usePgRewind())) {
+            if (!node.crashRecoveryExecuted && (c.cluster.isUnlocked() || node.settings.usePgRewind())) {
                 node.crashRecoveryExecuted = true;
                 String msg = "doing crash recovery in a single user mode";
                 return node.start(msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
@@ -159,7 +159,7 @@ final class Recovery {
             return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                     "stopped PostgreSQL while starting up because leader key was lost"));
         }
-        Duration timeout = node.startTimeout != null ? node.startTimeout : node.config.primaryStartTimeout();
+        Duration timeout = node.startTimeout != null ? node.startTimeout : node.settings.primaryStartTimeout();
         Duration left = timeout.minus(node.timeInState());
         if (left.isNegative() || left.isZero()) {
             if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {

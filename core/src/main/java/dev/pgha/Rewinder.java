@@ -33,7 +33,7 @@ final class Rewinder {
 
     /** Asks for a divergence check on the next opportunity (only when a repair is allowed). */
     void triggerCheck() {
-        if (node.config.canRepairDivergence() && state != State.NEED) {
+        if ((node.settings.usePgRewind() || node.config.removeDataDirectoryOnDivergedTimelines()) && state != State.NEED) {
             state = State.CHECK;
         }
     }
@@ -78,7 +78,7 @@ final class Rewinder {
         if (state != State.NEED) {
             return null;
         }
-        if (node.config.usePgRewind()) {
+        if (node.settings.usePgRewind()) {
             return rewind(c, leader.get());
         }
         if (node.config.removeDataDirectoryOnDivergedTimelines()) {

@@ -53,7 +53,7 @@ final class SlotKeeper {
 
     /** The slot this node streams through when it follows {@code upstream}; null for none. */
     static String slotToFollow(Node node, Member upstream) {
-        if (!node.config.useSlots() || upstream == null || !node.cluster.isLeader(upstream.name())) {
+        if (!node.settings.useSlots() || upstream == null || !node.cluster.isLeader(upstream.name())) {
             return null; // only the leader keeps member slots; a cascading upstream has none
         }
         return SlotNames.fromMemberName(node.name);
@@ -73,7 +73,7 @@ final class SlotKeeper {
 
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */
     void keep(ClusterView view) {
-        if (!node.config.useSlots()) {
+        if (!node.settings.useSlots()) {
             return;
         }
         if (!seeded) {
@@ -81,7 +81,7 @@ final class SlotKeeper {
         }
         Map<String, Lsn> existing = node.postgres.replicationSlotPositions();
         long now = node.clock.nanoTime();
-        Duration ttl = node.config.memberSlotsTtl();
+        Duration ttl = node.settings.memberSlotsTtl();
         String own = SlotNames.fromMemberName(node.name);
         Set<String> present = wanted(view, "");
         present.add(own);
@@ -107,7 +107,7 @@ final class SlotKeeper {
             if (wanted.contains(slot)) {
                 kept.put(slot, e.getValue().value());
             }
-            if (wanted.contains(slot) || node.config.ignoreSlots().contains(slot) || !SlotNames.isValid(slot)) {
+            if (wanted.contains(slot) || node.settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
                 absentSince.remove(slot);
                 continue;
             }
@@ -143,7 +143,7 @@ final class SlotKeeper {
      * keeps what {@code current} holds besides the optime.
      */
     ClusterStatus status(long walPosition, ClusterStatus current) {
-        if (!node.config.useSlots() || node.config.memberSlotsTtl().isZero()) {
+        if (!node.settings.useSlots() || node.settings.memberSlotsTtl().isZero()) {
             return new ClusterStatus(walPosition, Map.of(), List.of());
         }
         if (!seeded) {
@@ -166,14 +166,14 @@ final class SlotKeeper {
      * Slots of other names and ignored slots stay.
      */
     void dropOnReplica(ClusterView view) {
-        if (replicaChecked || !node.config.useSlots()) {
+        if (replicaChecked || !node.settings.useSlots()) {
             return;
         }
         replicaChecked = true;
         Set<String> drop = new TreeSet<>(node.postgres.replicationSlots());
         Set<String> members = wanted(view, "");
         drop.retainAll(members);
-        drop.removeAll(node.config.ignoreSlots());
+        drop.removeIf(node.settings::ignoresPhysicalSlot);
         if (!drop.isEmpty()) {
             log.info("{}: dropping member slots left on this replica: {}", node.name, drop);
             if (!node.postgres.syncReplicationSlots(Set.of(), drop)) {
