@@ -32,6 +32,6 @@ final class MemberPublisher {
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
                 role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
-                !node.guardCapable);
+                !node.guardCapable, pg.postmasterRunning() && pg.pendingRestart());
     }
 }

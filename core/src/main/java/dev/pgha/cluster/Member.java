@@ -24,10 +24,14 @@ import java.util.Objects;
  * @param watchdogFailed   {@code watchdog_failed: true}: the member's fencing guard is required but
  *                         cannot be activated, so it must not become leader (Patroni publishes the
  *                         same flag in its REST status and calls such a member "not watchdog capable")
+ * @param pendingRestart   {@code pending_restart: true}: its PostgreSQL runs with settings that take
+ *                         effect only after a restart (Patroni 3 publishes it in the member key;
+ *                         {@code patronictl list} shows it in its "Pending restart" column)
  */
 public record Member(String name, String connUrl, String apiUrl, String state, String role, String version,
                      Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
-                     Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed) {
+                     Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed,
+                     boolean pendingRestart) {
 
     /** Validates the name and fills in default tags. */
     public Member {
@@ -35,9 +39,17 @@ public record Member(String name, String connUrl, String apiUrl, String state, S
         tags = Objects.requireNonNullElse(tags, MemberTags.DEFAULT);
     }
 
+    /** A member with no restart pending: the components of earlier versions of this record. */
+    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
+                  Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, replicationState,
+                timeline, tags, checkpointAfterPromotePending, watchdogFailed, false);
+    }
+
     /**
-     * A member whose fencing guard is fine ({@code watchdogFailed} false): the components of
-     * earlier versions of this record.
+     * A member whose fencing guard is fine ({@code watchdogFailed} false) and with no restart
+     * pending: the components of earlier versions of this record.
      */
     public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
                   Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
@@ -49,7 +61,13 @@ public record Member(String name, String connUrl, String apiUrl, String state, S
     /** This member with {@link #watchdogFailed()} set to {@code value}. */
     public Member withWatchdogFailed(boolean value) {
         return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
-                replicationState, timeline, tags, checkpointAfterPromotePending, value);
+                replicationState, timeline, tags, checkpointAfterPromotePending, value, pendingRestart);
+    }
+
+    /** This member with {@link #pendingRestart()} set to {@code value}. */
+    public Member withPendingRestart(boolean value) {
+        return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
+                replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed, value);
     }
 
     /** A member known only by name (for example one that appears only in the leader key). */

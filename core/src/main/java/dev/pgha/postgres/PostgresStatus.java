@@ -19,17 +19,30 @@ import java.util.Objects;
  * @param systemIdentifier the cluster's system identifier, null when unknown
  * @param dataDirectory    what the data directory holds
  * @param dataDirectoryError the error reading it, when {@link DataDirectoryState#INACCESSIBLE}
+ * @param pendingRestart   the running server has settings that take effect only after a restart
+ *                         (Patroni's {@code pending_restart}: a parameter of context
+ *                         {@code postmaster} changed, {@code pg_settings.pending_restart}); false
+ *                         when it does not run
  */
 public record PostgresStatus(PostgresState state, boolean postmasterRunning, boolean acceptingConnections,
                              boolean inRecovery, long timeline, Lsn walPosition, Lsn receiveLsn, Lsn replayLsn,
                              boolean streaming, String systemIdentifier, DataDirectoryState dataDirectory,
-                             String dataDirectoryError) {
+                             String dataDirectoryError, boolean pendingRestart) {
 
     /** Fills absent values. */
     public PostgresStatus {
         Objects.requireNonNull(state, "state");
         walPosition = Objects.requireNonNullElse(walPosition, Lsn.ZERO);
         dataDirectory = Objects.requireNonNullElse(dataDirectory, DataDirectoryState.EMPTY);
+    }
+
+    /** An observation with no restart pending: the components of earlier versions of this record. */
+    public PostgresStatus(PostgresState state, boolean postmasterRunning, boolean acceptingConnections,
+                          boolean inRecovery, long timeline, Lsn walPosition, Lsn receiveLsn, Lsn replayLsn,
+                          boolean streaming, String systemIdentifier, DataDirectoryState dataDirectory,
+                          String dataDirectoryError) {
+        this(state, postmasterRunning, acceptingConnections, inRecovery, timeline, walPosition, receiveLsn, replayLsn,
+                streaming, systemIdentifier, dataDirectory, dataDirectoryError, false);
     }
 
     /** Whether it runs and accepts writes: up, accepting connections, not in recovery. */

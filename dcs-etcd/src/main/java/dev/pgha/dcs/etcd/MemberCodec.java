@@ -15,7 +15,9 @@ import java.util.TreeMap;
  * <p>Writing: fields in Patroni's order, absent values left out, the primary's role written as
  * {@code "master"} (what Patroni 3 writes and what its {@code patronictl} compares with; Patroni 4
  * reads both), {@code checkpoint_after_promote: false} while a new leader's checkpoint is pending,
- * tags only when they differ from the defaults, and the newer fields {@code replication_state},
+ * tags only when they differ from the defaults, {@code pending_restart: true} after them while
+ * PostgreSQL waits for a restart to apply a setting (as Patroni 3.0.2 writes it and its
+ * {@code patronictl list} shows it), and the newer fields {@code replication_state},
  * {@code replay_lsn} and {@code receive_lsn} (Patroni 3.0.2 ignores them, later versions read them);
  * last, {@code watchdog_failed: true} while the member's required fencing guard cannot be activated
  * (Patroni publishes that flag in its REST status, which pgha does not have; Patroni ignores it in
@@ -48,6 +50,9 @@ final class MemberCodec {
         Map<String, Object> tags = m.tags().asPatroniMap();
         if (!tags.isEmpty()) {
             out.put("tags", tags);
+        }
+        if (m.pendingRestart()) {
+            out.put("pending_restart", true);
         }
         putIfPresent(out, "xlog_location", m.xlogLocation());
         putIfPresent(out, "replication_state", m.replicationState());
@@ -85,11 +90,14 @@ final class MemberCodec {
         // An unreadable flag counts as set (the safe side, as for nofailover).
         boolean watchdogFailed = watchdog != null && !watchdog.isNull()
                 && flag(watchdog, "watchdog_failed", true, problems);
+        JsonNode pending = n.get("pending_restart");
+        boolean pendingRestart = pending != null && !pending.isNull() && flag(pending, "pending_restart", false, problems);
         return new Member(name, text(n, "conn_url", problems), text(n, "api_url", problems),
                 text(n, "state", problems), role, text(n, "version", problems),
                 number(n, "xlog_location", problems), number(n, "receive_lsn", problems),
                 number(n, "replay_lsn", problems), text(n, "replication_state", problems),
-                number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending, watchdogFailed);
+                number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending, watchdogFailed,
+                pendingRestart);
     }
 
     /** Patroni's tags object as {@link MemberTags}; anything unknown becomes a custom tag. */

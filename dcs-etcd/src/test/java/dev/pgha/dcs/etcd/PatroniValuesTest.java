@@ -105,6 +105,25 @@ class PatroniValuesTest {
     }
 
     @Test
+    void aPendingRestartIsWrittenWherePatroni3WritesItAndReadBack() {
+        // Patroni 3.0.2's touch_member(): after the tags, before the WAL position; only when true
+        String patroni = "{\"conn_url\":\"postgres://127.0.0.1:55432/postgres\",\"api_url\":"
+                + "\"http://127.0.0.1:58002/patroni\",\"state\":\"running\",\"role\":\"replica\",\"version\":\"3.0.2\","
+                + "\"tags\":{\"nofailover\":true},\"pending_restart\":true,\"xlog_location\":151080096,\"timeline\":13}";
+        Member replica = new Member("node2", "postgres://127.0.0.1:55432/postgres", "http://127.0.0.1:58002/patroni",
+                "running", "replica", "3.0.2", 151080096L, null, null, null, 13L,
+                MemberTags.DEFAULT.withNoFailover(true), false, false, true);
+
+        assertThat(MemberCodec.encode(replica)).isEqualTo(patroni);
+        assertThat(MemberCodec.decode("node2", patroni, problems)).isEqualTo(replica);
+        assertThat(MemberCodec.encode(replica.withPendingRestart(false))).doesNotContain("pending_restart");
+        assertThat(MemberCodec.decode("node2", NODE2, problems).pendingRestart()).isFalse();
+        assertThat(problems.isEmpty()).isTrue();
+        assertThat(MemberCodec.decode("node2", "{\"pending_restart\":\"soon\"}", problems).pendingRestart()).isFalse();
+        assertThat(problems.toString()).contains("pending_restart");
+    }
+
+    @Test
     void oddMemberValuesReadAsWhatCanBeUsed() {
         assertThat(MemberCodec.decode("x", "{", problems)).isEqualTo(Member.named("x"));
         assertThat(MemberCodec.decode("x", "[1,2]", problems)).isEqualTo(Member.named("x"));
