@@ -192,6 +192,15 @@ public record HaConfig(String scope, String name, MemberTags tags, String apiUrl
         }
 
         /**
+         * {@code bootstrap.dcs.postgresql.parameters}: PostgreSQL parameters for every member (as
+         * PostgreSQL's text), merged with each member's own as Patroni does; replaces earlier ones.
+         */
+        public Builder postgresqlParameters(java.util.Map<String, String> values) {
+            dcs.postgresqlParameters(values);
+            return this;
+        }
+
+        /**
          * Builds the configuration.
          *
          * @throws HaConfigException naming the setting that breaks a rule

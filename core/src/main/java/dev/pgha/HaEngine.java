@@ -92,6 +92,7 @@ final class HaEngine {
         ClusterView cluster = node.dcs.readCluster();
         node.cluster = cluster;
         node.useSettings(dynamicSettings.next(cluster.config(), node.settings));
+        node.applyParameters();
         if (!cluster.isLeader(node.name)) {
             node.lock.lost();
         }

@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * The local PostgreSQL as the HA engine drives it. {@code LocalPostgres} implements it over the
  * server binaries; tests use a scriptable fake.
  *
- * <p>Quick calls ({@link #status()}, {@link #controlData()}, {@link #reload()}) answer at once.
+ * <p>Quick calls ({@link #status()}, {@link #controlData()}, {@link #reload()},
+ * {@link #applyParameters(Map)}) answer at once.
  * Long actions return a {@link PostgresOperation} whose completion the engine observes on later
  * cycles; at most one runs at a time, and the engine never starts a second before the first has
  * finished (except {@link PostgresOperation#cancel()}). Failures of long actions are reported
@@ -90,6 +91,28 @@ public interface PostgresProcess {
 
     /** Reloads the configuration ({@code pg_ctl reload}). @return false when it could not */
     boolean reload();
+
+    /**
+     * Puts the cluster-wide PostgreSQL parameters in force: Patroni's {@code postgresql.parameters}
+     * of the DCS {@code config} key (before the key was read, those of {@code bootstrap.dcs}). The
+     * engine calls it on its first cycle, before anything starts PostgreSQL, and whenever they
+     * change. A quick call that never throws for PostgreSQL's answers.
+     *
+     * <p>The implementation merges them with its member-local parameters as Patroni does
+     * ({@link PostgresParameters#merge}) and uses the result from the next start on. When the
+     * server runs and the result changed, it reloads: parameters PostgreSQL can change at a
+     * reload take effect at once; for the others (context {@code postmaster}) nothing restarts,
+     * and {@link PostgresStatus#pendingRestart()} reports them until a restart applied them. A
+     * value PostgreSQL would refuse is left out, with a log line naming the parameter; the others
+     * still apply.
+     *
+     * <p>The default ignores the parameters (an implementation that manages its configuration
+     * itself).
+     *
+     * @param parameters the DCS's {@code postgresql.parameters}, as PostgreSQL's text values
+     */
+    default void applyParameters(Map<String, String> parameters) {
+    }
 
     /**
      * The switch points that led to the current timeline (PostgreSQL's {@code .history} file),

@@ -61,6 +61,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
     @Override
     public PostgresStatus status() {
         settle();
+        parameters.sync(acceptingNow());
         PostgresState reported = state;
         boolean accepting = acceptingNow();
         boolean dirOk = data.isInitialized();
@@ -69,7 +70,8 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         return new PostgresStatus(reported, postmaster, accepting, recovery, accepting ? data.timeline() : 0, wal,
                 accepting && recovery ? wal : null, accepting && recovery ? wal : null,
                 world.status(this, false) == StreamingStatus.STREAMING, dirOk ? data.systemIdentifier : null,
-                data.state, data.state == DataDirectoryState.INACCESSIBLE ? data.error : null);
+                data.state, data.state == DataDirectoryState.INACCESSIBLE ? data.error : null,
+                postmaster && parameters.pendingRestart());
     }
 
     @Override
@@ -139,6 +141,18 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         settle();
         reloads++;
         return postmaster;
+    }
+
+    /**
+     * Merges the DCS's parameters with the local ones ({@link #localParameters}) and, while the
+     * server accepts connections, reloads when they changed: a parameter of context
+     * {@code postmaster} then waits for the next start ({@link #isPendingRestart()}).
+     */
+    @Override
+    public void applyParameters(java.util.Map<String, String> dcsParameters) {
+        settle();
+        parameters.dcs(dcsParameters);
+        parameters.sync(acceptingNow());
     }
 
     // ---------------------------------------------------------------- long actions
@@ -388,6 +402,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         inRecovery = data.standby;
         data.clusterState = inRecovery ? FakeDataDirectory.IN_ARCHIVE_RECOVERY : FakeDataDirectory.IN_PRODUCTION;
         controlDataOverride = null;
+        parameters.started();
     }
 
     private Phase startPhase(PostgresState failedState) {

@@ -49,6 +49,7 @@ abstract class FakeServerBase {
     private final OperationLog log = new OperationLog();
     int reloads;
     int slotSyncs;
+    final FakeParameters parameters;
 
     FakeServerBase(FakeWorld world, String name, int port, FakeTimings timings) {
         this.world = world;
@@ -56,6 +57,7 @@ abstract class FakeServerBase {
         this.port = port;
         this.clock = world.clock();
         this.timings = Objects.requireNonNull(timings, "timings");
+        this.parameters = new FakeParameters(name);
     }
 
     // ---------------------------------------------------------------- plumbing for the actions
@@ -230,6 +232,38 @@ abstract class FakeServerBase {
     /** Calls of {@code syncReplicationSlots}. */
     public final int slotSyncCount() {
         return slotSyncs;
+    }
+
+    /** The PostgreSQL parameters wanted: the DCS's merged with {@link #localParameters}, Patroni's way. */
+    public final java.util.Map<String, String> parameters() {
+        return parameters.wanted();
+    }
+
+    /** The value of a parameter in force in the running server ({@code SHOW name}), or null. */
+    public final String setting(String name) {
+        settle();
+        return postmaster ? parameters.inForce(name) : null;
+    }
+
+    /** Whether the running server waits for a restart to apply a parameter of context {@code postmaster}. */
+    public final boolean isPendingRestart() {
+        settle();
+        return postmaster && parameters.pendingRestart();
+    }
+
+    /** Reloads that applied changed parameters. */
+    public final int parameterReloadCount() {
+        return parameters.reloads();
+    }
+
+    /** The member's own {@code postgresql.parameters} (as in {@code LocalPostgresConfig}); default none. */
+    public final void localParameters(java.util.Map<String, String> value) {
+        parameters.local(value);
+    }
+
+    /** From now on the server refuses any value of this parameter: it is left out, with a log line. */
+    public final void refuseParameter(String name) {
+        parameters.refuse(name);
     }
 
     /** The physical replication slots in the data directory, whether or not the server runs. */
