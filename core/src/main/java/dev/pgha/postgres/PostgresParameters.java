@@ -105,13 +105,13 @@ public final class PostgresParameters {
         }
         fromDcs.forEach((name, value) -> {
             if (MEMBER_ONLY.contains(name)) {
-                ignored.put("dcs." + name, "is set by each member from its own settings");
+                ignored.put("dcs." + name, "set by each member from its own settings");
             } else if (RECOVERY.contains(name)) {
-                ignored.put("dcs." + name, "is a recovery setting, written when a member follows another");
+                ignored.put("dcs." + name, "a recovery setting, written when a member follows another");
             } else if (!CLUSTER_WIDE.containsKey(name)) {
                 out.put(name, value);
             } else if (!CHECKS.containsKey(name)) {
-                ignored.put("dcs." + name, "is always " + CLUSTER_WIDE.get(name));
+                ignored.put("dcs." + name, "always " + CLUSTER_WIDE.get(name));
             } else if (CHECKS.get(name).test(value)) {
                 out.put(name, name.equals("wal_level") && value.strip().equalsIgnoreCase("hot_standby") ? "replica"
                         : value.strip());
@@ -122,7 +122,7 @@ public final class PostgresParameters {
         });
         lowerCase(local, "local.", ignored).forEach((name, value) -> {
             if (CLUSTER_WIDE.containsKey(name) || name.equals("wal_keep_segments")) {
-                ignored.put("local." + name, "is a cluster-wide setting: only the DCS sets it"
+                ignored.put("local." + name, "a cluster-wide setting: only the DCS sets it"
                         + " (bootstrap.dcs.postgresql.parameters, or the config key)");
             } else {
                 out.put(name, value);
@@ -141,9 +141,9 @@ public final class PostgresParameters {
         Objects.requireNonNullElse(in, Map.<String, String>of()).forEach((k, v) -> {
             String name = k == null ? "" : k.strip().toLowerCase(Locale.ROOT);
             if (!NAME.matcher(name).matches()) {
-                ignored.put(origin + name, "is not a parameter name");
+                ignored.put(origin + name, "not a parameter name");
             } else if (v == null || v.indexOf('\n') >= 0 || v.indexOf('\r') >= 0 || v.indexOf('\0') >= 0) {
-                ignored.put(origin + name, "has no value on one line");
+                ignored.put(origin + name, "no value on one line");
             } else {
                 out.put(name, v);
             }

@@ -108,7 +108,7 @@ final class FakeParameters {
 
     private Map<String, String> merge() {
         PostgresParameters.Effective e = PostgresParameters.merge(dcs, local);
-        e.ignored().forEach((k, why) -> log.warn("{}: postgresql.parameters: {} {}", member, k, why));
+        e.ignored().forEach((k, why) -> log.warn("{}: postgresql.parameters ({}) is not used: {}", member, k, why));
         Map<String, String> out = new LinkedHashMap<>(e.parameters());
         for (String name : refused) {
             if (out.remove(name) != null) {

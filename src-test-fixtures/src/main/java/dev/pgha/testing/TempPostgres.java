@@ -104,7 +104,9 @@ public final class TempPostgres implements AutoCloseable {
      * A configuration for member {@code name} of cluster {@code test}: data in
      * {@code <base>/<name>/data}, a free port on 127.0.0.1, the test passwords, {@code fsync=off},
      * {@code --no-sync}, 16MB shared buffers, checksums off and {@code wal_log_hints} on, short
-     * timeouts, and {@link #runAs()} as OS user.
+     * timeouts, and {@link #runAs()} as OS user. The cluster-wide parameters ({@code max_connections},
+     * {@code wal_keep_size}, ...) have Patroni's defaults; only {@code applyParameters} (the DCS's
+     * parameters) changes them.
      */
     public LocalPostgresConfig.Builder node(String name) {
         return LocalPostgresConfig.builder()
@@ -118,8 +120,6 @@ public final class TempPostgres implements AutoCloseable {
                 .parameter("fsync", "off")
                 .parameter("full_page_writes", "on")
                 .parameter("shared_buffers", "16MB")
-                .parameter("max_connections", "20")
-                .parameter("wal_keep_size", "256MB")
                 .parameter("synchronous_commit", "on")
                 .syncToDisk(false)
                 .osUser(runAs())

@@ -1,5 +1,6 @@
 package dev.pgha.postgres.local;
 
+import dev.pgha.postgres.PostgresParameters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -26,21 +28,25 @@ final class ConfigFiles {
     private static final String HEADER = "# Written by pgha";
     private static final String RECOVERY_HEADER = "# pgha: standby settings";
 
-    /** Replication settings that go on the command line, with pgha's defaults. */
-    private static final Map<String, String> COMMAND_LINE_DEFAULTS = orderedMap("wal_level", "replica",
-            "hot_standby", "on", "wal_log_hints", "on", "max_wal_senders", "10", "max_replication_slots", "10");
-    /** Settings that go on the command line when the user sets them. */
-    private static final List<String> COMMAND_LINE_IF_SET = List.of("max_connections", "max_worker_processes",
-            "max_prepared_transactions", "max_locks_per_transaction", "track_commit_timestamp");
-    /** Defaults for postgresql.conf: keep WAL for pg_rewind after a crash (platform notes, pitfall 3). */
-    private static final Map<String, String> FILE_DEFAULTS = orderedMap("wal_keep_size", "128MB");
-
     private final LocalPostgresConfig config;
     private final Host host;
+    private final Parameters parameters;
+    private final Parameters.Check check;
 
+    /** The files of a server whose parameters are only the member's own (unchecked), for tests. */
     ConfigFiles(LocalPostgresConfig config, Host host) {
+        this(config, host, new Parameters(config.name(), config.parameters()), Parameters.Check.NONE);
+    }
+
+    /**
+     * @param parameters the server's parameters
+     * @param check      asks PostgreSQL whether it accepts them, before they are first written
+     */
+    ConfigFiles(LocalPostgresConfig config, Host host, Parameters parameters, Parameters.Check check) {
         this.config = config;
         this.host = host;
+        this.parameters = parameters;
+        this.check = check;
     }
 
     /** The host pgha connects to for its own connections to this server. */
@@ -52,19 +58,23 @@ final class ConfigFiles {
         return first.equals("::") ? "::1" : first;
     }
 
-    /** The {@code -c name=value} settings on the postgres command line: this node's address, then replication. */
+    /**
+     * The {@code -c name=value} settings on the postgres command line: this node's address, then
+     * the cluster-wide parameters replication depends on (Patroni's command-line options, which
+     * {@code ALTER SYSTEM} cannot override), as the configuration file has them.
+     */
     Map<String, String> commandLine() {
         Map<String, String> out = new LinkedHashMap<>();
         out.put("listen_addresses", config.listenAddresses());
         out.put("port", Integer.toString(config.port()));
         out.put("unix_socket_directories", config.socketDirectory() == null ? "" : config.socketDirectory().toString());
         out.put("cluster_name", config.scope());
-        COMMAND_LINE_DEFAULTS.forEach((k, v) -> out.put(k, config.parameters().getOrDefault(k, v)));
-        for (String k : COMMAND_LINE_IF_SET) {
-            if (config.parameters().containsKey(k)) {
-                out.put(k, config.parameters().get(k));
+        Map<String, String> p = parameters.forStart();
+        PostgresParameters.CLUSTER_WIDE.forEach((k, v) -> {
+            if (!k.equals("wal_keep_size")) {
+                out.put(k, p.getOrDefault(k, v));
             }
-        }
+        });
         return out;
     }
 
@@ -86,7 +96,9 @@ final class ConfigFiles {
 
     /**
      * Writes {@code postgresql.conf}: initdb's file is kept as {@code postgresql.base.conf} and
-     * included first; then the user's parameters; then {@code recovery} (standby settings, may be empty).
+     * included first; then the parameters in force (the DCS's merged with the member's own, as
+     * PostgreSQL accepts them; the cluster-wide ones too, so that a reload that changes them
+     * marks a restart pending); then {@code recovery} (standby settings, may be empty).
      */
     void writePostgresqlConf(Path dataDir, Map<String, String> recovery) throws IOException {
         Path conf = dataDir.resolve(CONF);
@@ -97,11 +109,10 @@ final class ConfigFiles {
         StringBuilder sb = new StringBuilder();
         sb.append(HEADER).append(" for member ").append(config.name()).append(" of cluster ").append(config.scope())
                 .append(" at every start; edits are lost.\n")
-                .append("# This node's address and replication settings are on the postgres command line.\n")
+                .append("# This node's address and the cluster-wide settings are (also) on the postgres command line.\n")
                 .append("include_if_exists = '").append(BASE_CONF).append("'\n");
-        Map<String, String> params = new LinkedHashMap<>(FILE_DEFAULTS);
-        params.putAll(config.parameters());
-        commandLine().keySet().forEach(params::remove);
+        Map<String, String> params = new TreeMap<>(parameters.forFile(check));
+        LocalPostgresConfig.ADDRESS_PARAMETERS.forEach(params::remove);
         params.forEach((k, v) -> sb.append(k).append(" = ").append(confQuote(v)).append('\n'));
         if (!recovery.isEmpty()) {
             sb.append(RECOVERY_HEADER).append('\n');
@@ -245,13 +256,5 @@ final class ConfigFiles {
 
     private static String passEscape(String value) {
         return value.replace("\\", "\\\\").replace(":", "\\:");
-    }
-
-    private static Map<String, String> orderedMap(String... kv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            out.put(kv[i], kv[i + 1]);
-        }
-        return java.util.Collections.unmodifiableMap(out);
     }
 }

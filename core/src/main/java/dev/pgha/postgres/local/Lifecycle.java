@@ -40,7 +40,9 @@ final class Lifecycle {
         phases.add(s.awaitNoProcesses(s.config.stopTimeout()));
         phases.add(s.step(() -> {
             s.sql.resume();
-            writeConfiguration(recovery.get());
+            Map<String, String> standby = recovery.get();
+            s.params.starting(standby.isEmpty() ? null : controlDataLines());
+            writeConfiguration(standby);
             ready.logOffset = logSize();
             return null;
         }));
@@ -57,6 +59,15 @@ final class Lifecycle {
         s.files.writePostgresqlConf(dataDir, recovery);
         s.files.writeHba(dataDir);
         s.files.sanitizeAutoConf(dataDir);
+    }
+
+    /** pg_control's lines, for a standby's start; null when they cannot be read. */
+    private Map<String, String> controlDataLines() {
+        try {
+            return s.controlData().raw();
+        } catch (dev.pgha.postgres.PostgresException e) {
+            return null;
+        }
     }
 
     private List<String> pgCtlStart() {

@@ -63,6 +63,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     private final Actions actions;
     private final Replication replication;
     private final Observer observer;
+    private final ParameterSync parameters;
     private final ShellCallbacks callbacks;
     private final HaListener events;
     private Operation current;
@@ -83,6 +84,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
         this.actions = new Actions(s, new Lifecycle(s), new Stopper(s));
         this.replication = new Replication(s, actions, this::fireReload);
         this.observer = new Observer(s);
+        this.parameters = new ParameterSync(s, this::fireReload);
         log.info("{}: LocalPostgres for {} with {} {}", config.name(), config.dataDir(), bin, host);
     }
 
@@ -149,6 +151,9 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     public synchronized PostgresStatus status() {
         try {
             settle();
+            if (!busy()) {
+                parameters.syncIfNeeded();
+            }
             return observer.observe(busy());
         } catch (RuntimeException e) {
             log.error("{}: observing PostgreSQL failed", s.name, e);
@@ -347,6 +352,25 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
             fireReload();
         }
         return ok;
+    }
+
+    /**
+     * Merges the DCS's parameters with {@link LocalPostgresConfig#parameters()} (Patroni's rules,
+     * {@link dev.pgha.postgres.PostgresParameters}); they are checked by PostgreSQL
+     * ({@code postgres -C}) before they are written. A running server gets them at once by a
+     * reload ({@code on_reload}); one that does not run at its next start.
+     */
+    @Override
+    public synchronized void applyParameters(Map<String, String> dcsParameters) {
+        try {
+            settle();
+            s.params.dcs(dcsParameters);
+            if (!busy()) {
+                parameters.syncIfNeeded();
+            }
+        } catch (RuntimeException e) {
+            log.error("{}: applying the PostgreSQL parameters failed", s.name, e);
+        }
     }
 
     /** Closes pgha's connection to the server; the server keeps running. */

@@ -16,13 +16,16 @@ import java.util.Set;
  * which validates every field and names the offending one (by its Patroni name where Patroni has
  * one) in a {@link HaConfigException}. The README has the table of fields and defaults.
  *
- * <p>This node's address settings ({@code listen_addresses}, {@code port},
- * {@code unix_socket_directories}, {@code cluster_name}) and the settings replication depends on
- * ({@code wal_level}, {@code hot_standby}, {@code wal_log_hints}, {@code max_wal_senders},
- * {@code max_replication_slots}, and {@code max_connections} and friends when set) go on the
- * postgres command line, so a pg_basebackup or pg_rewind that copies another node's
- * configuration files cannot change them. Other {@link #parameters()} go into the
- * {@code postgresql.conf} pgha writes at every start.
+ * <p>{@link #parameters()} are this member's own {@code postgresql.parameters}. The parameters in
+ * force are the DCS's ({@code LocalPostgres.applyParameters}) merged with them as Patroni does
+ * ({@link dev.pgha.postgres.PostgresParameters}): the cluster-wide ones replication depends on
+ * ({@code wal_level}, {@code max_connections}, {@code max_wal_senders}, {@code wal_keep_size}, ...)
+ * come from the DCS only, so setting them here has no effect (a warning says so); for any other
+ * parameter this member's value wins. They go into the {@code postgresql.conf} pgha writes, after
+ * PostgreSQL checked them. This node's address settings ({@code listen_addresses}, {@code port},
+ * {@code unix_socket_directories}, {@code cluster_name}) and the cluster-wide parameters also go on
+ * the postgres command line, so a pg_basebackup or pg_rewind that copies another node's
+ * configuration files, or an {@code ALTER SYSTEM}, cannot change them.
  *
  * @param binDir          directory of the server binaries; null: {@code pg_config --bindir}, else the
  *                        directory of {@code pg_ctl} on PATH
@@ -40,7 +43,8 @@ import java.util.Set;
  * @param superuser       the superuser pgha connects as (default {@code postgres}, no password)
  * @param replication     the replication role replicas stream as (default {@code replicator}, no password)
  * @param rewind          the role pg_rewind connects as; null (default): the superuser
- * @param parameters      PostgreSQL parameters set by the user, in order
+ * @param parameters      this member's own PostgreSQL parameters (Patroni's local
+ *                        {@code postgresql.parameters}), in order
  * @param hbaLines        the {@code pg_hba.conf} lines; empty (default): local peer and loopback
  *                        lines for every role, scram-sha-256 for roles with a password, trust otherwise
  * @param encoding        initdb {@code --encoding} (default UTF8)

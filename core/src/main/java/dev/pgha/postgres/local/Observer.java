@@ -51,7 +51,8 @@ final class Observer {
         Lsn wal = !accepting ? Lsn.ZERO : o.inRecovery() ? maxOf(o.receive(), o.replay()) : o.flush();
         return new PostgresStatus(s.state(), pm.isPresent(), accepting, recovery, accepting ? o.timeline() : 0,
                 wal, accepting ? o.receive() : null, accepting ? o.replay() : null, accepting && o.streaming(),
-                o != null ? o.systemIdentifier() : null, dir.state(), dir.error());
+                o != null ? o.systemIdentifier() : null, dir.state(), dir.error(),
+                accepting && s.params.pendingRestart(o.confLoadTime(), o.pendingRestart()));
     }
 
     /** Without an action running, the state follows what is observed: adoption, readiness, crashes. */

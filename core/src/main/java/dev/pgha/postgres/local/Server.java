@@ -38,6 +38,7 @@ final class Server {
     final HaClock clock;
     final Host host;
     final Binaries bin;
+    final Parameters params;
     final ConfigFiles files;
     final DataDirectory data;
     final Sql sql;
@@ -56,7 +57,8 @@ final class Server {
         this.bin = bin;
         this.name = config.name();
         this.workDir = config.workDir();
-        this.files = new ConfigFiles(config, host);
+        this.params = new Parameters(config.name(), config.parameters());
+        this.files = new ConfigFiles(config, host, params, this::parameterRefusal);
         this.data = new DataDirectory(config.dataDir(), workDir, bin.majorVersion());
         this.sql = new Sql(config, files.localHost());
         this.lock = lock;
@@ -142,6 +144,29 @@ final class Server {
             throw new PostgresException(name + ": pg_controldata failed: " + r.output().strip());
         }
         return ControlFiles.parse(name, r.output());
+    }
+
+    /**
+     * Asks PostgreSQL whether it accepts {@code parameters}: {@code postgres -C} on the data
+     * directory with them as {@code -c} options, which parses and checks every value (and exits,
+     * also while the server runs) exactly as a start would. Null when it accepts them; otherwise
+     * its message, which names the first parameter it refuses.
+     */
+    String parameterRefusal(Map<String, String> parameters) {
+        List<String> args = new ArrayList<>(List.of(bin.path("postgres"), "-D", config.dataDir().toString(), "-C",
+                "data_directory"));
+        args.addAll(Parameters.asOptions(parameters));
+        Map<String, String> env = env();
+        env.put("LC_ALL", "C");
+        Child.Result r = Child.run("postgres-check", host.command(args), env, workDir.resolve("postgres-check.log"),
+                workDir, QUICK_LIMIT);
+        if (r.ok()) {
+            return null;
+        }
+        List<String> said = r.output().lines().filter(l -> l.contains("FATAL:") || l.contains("HINT:"))
+                .map(l -> l.substring(l.indexOf(l.contains("FATAL:") ? "FATAL:" : "HINT:")).strip()).toList();
+        return said.isEmpty() ? "postgres -C failed (exit " + r.exitCode() + "): " + r.output().strip()
+                : String.join(" ", said).replace("FATAL:  ", "").replace("FATAL: ", "");
     }
 
     /** The conninfo of pgha's own superuser connection to this server. */

@@ -27,9 +27,17 @@ final class Sql implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sql.class);
     private static final org.postgresql.Driver DRIVER = new org.postgresql.Driver();
 
-    /** One status query's answer. */
+    /**
+     * One status query's answer; {@code confLoadTime} is {@code pg_conf_load_time()} of pgha's
+     * session (it changes once the session has processed a reload) and {@code pendingRestart}
+     * whether {@code pg_settings} has a setting waiting for a restart (recovery settings aside).
+     */
     record Observation(boolean inRecovery, Lsn flush, Lsn receive, Lsn replay, String systemIdentifier,
-                       long timeline, boolean streaming) {
+                       long timeline, boolean streaming, String confLoadTime, boolean pendingRestart) {
+    }
+
+    /** One row of {@code pg_settings}: the value in force in its unit, its type and context. */
+    record Setting(String name, String setting, String unit, String vartype, String context) {
     }
 
     private static final String STATUS = """
@@ -42,8 +50,11 @@ final class Sql implements AutoCloseable {
                         THEN (SELECT NULLIF(received_tli, 0) FROM pg_stat_wal_receiver LIMIT 1)
                         ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
                    COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false),
-                   (SELECT timeline_id FROM pg_control_checkpoint())
-            """;
+                   (SELECT timeline_id FROM pg_control_checkpoint()),
+                   pg_conf_load_time()::text,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE pending_restart AND name NOT IN (%s))
+            """.formatted(dev.pgha.postgres.PostgresParameters.RECOVERY.stream().sorted().map(n -> "'" + n + "'")
+            .collect(java.util.stream.Collectors.joining(", ")));
 
     private final LocalPostgresConfig config;
     private final String url;
@@ -118,7 +129,7 @@ final class Sql implements AutoCloseable {
                         timeline = replayTimeline(replay, rs.getLong(8));
                     }
                     return new Observation(inRecovery, lsn(rs.getString(2)), lsn(rs.getString(3)), replay,
-                            rs.getString(5), timeline, rs.getBoolean(7));
+                            rs.getString(5), timeline, rs.getBoolean(7), rs.getString(9), rs.getBoolean(10));
                 }
             } catch (SQLException e) {
                 log.debug("{}: status query failed: {}", config.name(), e.getMessage());
@@ -175,6 +186,31 @@ final class Sql implements AutoCloseable {
             log.warn("{}: pg_reload_conf() failed: {}", config.name(), e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * The {@code pg_settings} rows of {@code names} (lower case) that the server knows; empty
+     * when it cannot be asked.
+     */
+    Map<String, Setting> settings(Set<String> names) {
+        Map<String, Setting> out = new TreeMap<>();
+        if (paused || names.isEmpty()) {
+            return out;
+        }
+        try (Connection c = open(); PreparedStatement ps = c.prepareStatement("SELECT name, setting, unit, vartype,"
+                + " context FROM pg_catalog.pg_settings WHERE pg_catalog.lower(name) = ANY(?)")) {
+            ps.setArray(1, c.createArrayOf("text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Setting st = new Setting(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5));
+                    out.put(st.name().toLowerCase(java.util.Locale.ROOT), st);
+                }
+            }
+        } catch (SQLException e) {
+            log.warn("{}: reading pg_settings failed: {}", config.name(), e.getMessage());
+        }
+        return out;
     }
 
     /**

@@ -78,15 +78,22 @@ class LocalPostgresPartsTest {
     private LocalPostgresConfig config() {
         return LocalPostgresConfig.builder().scope("demo").name("node1").dataDir(dir.resolve("data")).port(5433)
                 .superuser(Credentials.of("postgres", "s3cret")).replication(Credentials.of("rep:l", "p:w\\x"))
-                .parameter("shared_buffers", "16MB").parameter("wal_level", "logical")
+                .parameter("shared_buffers", "16MB").parameter("wal_level", "minimal")
                 .parameter("log_line_prefix", "%m 'quoted' \\ ").build();
+    }
+
+    /** The files of {@link #config()} with the DCS setting {@code wal_level} and {@code work_mem}. */
+    private ConfigFiles files() {
+        Parameters p = new Parameters("node1", config().parameters());
+        p.dcs(Map.of("wal_level", "logical", "work_mem", "8MB", "shared_buffers", "1GB"));
+        return new ConfigFiles(config(), Host.unprivileged("node1"), p, Parameters.Check.NONE);
     }
 
     @Test
     void writesPostgresqlConfOverInitdbsAndReadsTheStandbySettingsBack() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));
         Files.writeString(data.resolve("postgresql.conf"), "max_connections = 100\n");
-        ConfigFiles files = new ConfigFiles(config(), Host.unprivileged("node1"));
+        ConfigFiles files = files();
         Map<String, String> recovery = new LinkedHashMap<>();
         recovery.put("primary_conninfo", "host=h port=1 application_name='a b'");
         recovery.put("recovery_target_timeline", "latest");
@@ -96,8 +103,11 @@ class LocalPostgresPartsTest {
         assertThat(Files.readString(data.resolve("postgresql.base.conf"))).isEqualTo("max_connections = 100\n");
         String conf = Files.readString(data.resolve("postgresql.conf"));
         assertThat(conf).startsWith("# Written by pgha").contains("include_if_exists = 'postgresql.base.conf'",
-                "shared_buffers = '16MB'", "log_line_prefix = '%m ''quoted'' \\\\ '", "wal_keep_size = '128MB'");
-        assertThat(conf).as("command-line settings stay off the file").doesNotContain("wal_level");
+                "shared_buffers = '16MB'", "log_line_prefix = '%m ''quoted'' \\\\ '", "wal_keep_size = '128MB'",
+                "work_mem = '8MB'");
+        assertThat(conf).as("the cluster-wide settings are in the file too, as Patroni writes them")
+                .contains("wal_level = 'logical'", "max_connections = '100'");
+        assertThat(conf).as("this node's address stays off the file").doesNotContain("\nport = ", "listen_addresses");
         assertThat(files.readRecovery(data)).isEqualTo(recovery);
 
         files.writePostgresqlConf(data, Map.of());
@@ -106,12 +116,13 @@ class LocalPostgresPartsTest {
     }
 
     @Test
-    void commandLineCarriesThisNodesAddressAndReplicationSettings() {
-        ConfigFiles files = new ConfigFiles(config(), Host.unprivileged("node1"));
+    void commandLineCarriesThisNodesAddressAndTheClusterWideSettings() {
+        ConfigFiles files = files();
         assertThat(files.commandLine()).containsEntry("port", "5433").containsEntry("listen_addresses", "127.0.0.1")
                 .containsEntry("unix_socket_directories", "").containsEntry("cluster_name", "demo")
-                .containsEntry("wal_level", "logical").containsEntry("wal_log_hints", "on")
-                .doesNotContainKey("shared_buffers");
+                .as("the DCS's wal_level; the member's own is ignored").containsEntry("wal_level", "logical")
+                .containsEntry("wal_log_hints", "on").containsEntry("max_connections", "100")
+                .doesNotContainKeys("shared_buffers", "work_mem", "wal_keep_size");
         assertThat(files.commandLineForPgCtl()).startsWith("-c 'listen_addresses=127.0.0.1' -c 'port=5433'");
         assertThat(ConfigFiles.shellQuote("it's")).isEqualTo("'it'\\''s'");
     }

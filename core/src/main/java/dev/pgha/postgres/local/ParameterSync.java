@@ -1,0 +1,89 @@
+package dev.pgha.postgres.local;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts changed parameters in force on a running server (Patroni's {@code reload_config}):
+ * rewrites {@code postgresql.conf}, logs each parameter whose value in force differs from the new
+ * one ("Changed work_mem from 4096kB to 8MB", with "(restart might be required)" for context
+ * {@code postmaster}), and reloads. What a reload cannot change waits for a restart; until the
+ * session has seen the reload, the pending restart is predicted from those contexts, then
+ * {@code pg_settings.pending_restart} tells.
+ */
+final class ParameterSync {
+
+    private static final Logger log = LoggerFactory.getLogger(ParameterSync.class);
+
+    private final Server s;
+    private final Runnable onReload;
+
+    ParameterSync(Server s, Runnable onReload) {
+        this.s = s;
+        this.onReload = onReload;
+    }
+
+    /** If the server accepts connections and its file does not hold the current parameters: rewrite, reload. */
+    void syncIfNeeded() {
+        if (!s.params.unwritten() || s.postmaster().isEmpty()) {
+            return;
+        }
+        Sql.Observation o = s.sql.observe();
+        if (o == null) {
+            return; // not accepting connections: the next start writes them
+        }
+        Map<String, String> before = s.params.written();
+        try {
+            s.files.writePostgresqlConf(s.config.dataDir(), s.files.readRecovery(s.config.dataDir()));
+        } catch (IOException e) {
+            log.error("{}: could not write postgresql.conf with the new parameters: {}", s.name, e.toString());
+            return;
+        }
+        Map<String, String> after = s.params.written();
+        Set<String> changed = new TreeSet<>(before.keySet());
+        changed.addAll(after.keySet());
+        changed.removeIf(n -> Objects.equals(before.get(n), after.get(n)));
+        if (changed.isEmpty()) {
+            return;
+        }
+        Map<String, Sql.Setting> inForce = s.sql.settings(changed);
+        // The server loaded the file as it was before (unless this instance never wrote it: then it
+        // reloads only for a value in force that differs, so adopting a server reloads nothing).
+        boolean differs = !before.isEmpty();
+        boolean restart = false;
+        for (String name : changed) {
+            Sql.Setting now = inForce.get(name);
+            String next = after.get(name);
+            if (now == null) {
+                differs = true; // a custom parameter: PostgreSQL keeps no typed value to compare with
+                log.info("{}: Changed {} from {} to {}", s.name, name, before.get(name), next);
+            } else if (next == null || !GucValues.same(now, next)) {
+                differs = true;
+                boolean postmaster = "postmaster".equals(now.context());
+                restart |= postmaster;
+                log.info("{}: Changed {} from {} to {}{}", s.name, name, shown(now), next == null ? "its default" : next,
+                        postmaster ? " (restart might be required)" : "");
+            }
+        }
+        if (!differs) {
+            return;
+        }
+        log.info("{}: Reloading PostgreSQL configuration.", s.name);
+        if (s.sql.reloadConf()) {
+            s.params.reloadRequested(o.confLoadTime(), restart);
+            onReload.run();
+        }
+    }
+
+    private static String shown(Sql.Setting v) {
+        if (v.unit() == null || v.unit().isEmpty()) {
+            return v.setting();
+        }
+        return Character.isDigit(v.unit().charAt(0)) ? v.setting() + " x " + v.unit() : v.setting() + v.unit();
+    }
+}
