@@ -86,7 +86,7 @@ public final class AgentCluster implements AutoCloseable {
                 s.put("postgresql.authentication.replication.password_env", "PGHA_REPLICATION_PASSWORD");
                 s.put("postgresql.parameters.fsync", "off");
                 s.put("postgresql.parameters.shared_buffers", "16MB");
-                s.put("postgresql.parameters.max_connections", "30");
+                s.put("bootstrap.dcs.postgresql.parameters.max_connections", "30");
                 s.putAll(b.common);
                 s.putAll(b.perMember.getOrDefault(name, Map.of()));
                 settings.put(name, s);

@@ -46,9 +46,22 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
                             String etcdUser, String etcdPassword, HaConfig ha, LocalPostgresConfig postgres,
                             Duration shutdownTimeout, PostmasterGuard.Mode watchdogMode, Duration safetyMargin) {
 
+    /** Patroni's {@code bootstrap.dcs}: written to the DCS by the member that bootstraps the cluster. */
+    static final String DCS = "bootstrap.dcs.";
+    /** Parameters for every member, in the DCS. */
+    static final String DCS_PARAMETERS = DCS + "postgresql.parameters.";
+    /** This member's own PostgreSQL parameters. */
+    static final String LOCAL_PARAMETERS = "postgresql.parameters.";
+    /**
+     * The settings of {@code bootstrap.dcs}, read as {@code bootstrap.dcs.<name>} or, as before,
+     * by the bare name.
+     */
+    static final List<String> DCS_KEYS = List.of("ttl", "loop_wait", "retry_timeout", "primary_start_timeout",
+            "maximum_lag_on_failover", "check_timeline", "postgresql.use_pg_rewind", "postgresql.use_slots",
+            "member_slots_ttl");
+    private static final List<String> PREFIXES = List.of(LOCAL_PARAMETERS, DCS_PARAMETERS, "tags.");
     /** Every key this file may hold, with its default ("" when none); prefixes end with a dot. */
     static final Map<String, String> KEYS = keys();
-    private static final List<String> PREFIXES = List.of("postgresql.parameters.", "tags.");
 
     private static Map<String, String> keys() {
         Map<String, String> k = new LinkedHashMap<>();
@@ -92,6 +105,9 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         k.put("postgresql.connect_timeout", "3");
         for (HaListener.Callback cb : HaListener.Callback.values()) {
             k.put("postgresql.callbacks." + cb.patroniName(), "");
+        }
+        for (String dcs : DCS_KEYS) {
+            k.put(DCS + dcs, k.get(dcs));
         }
         return k;
     }
@@ -138,7 +154,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         if (!unknown.isEmpty()) {
             String key = unknown.iterator().next();
             throw new AgentSettingsException(key, "unknown setting (known: " + String.join(", ", KEYS.keySet())
-                    + ", postgresql.parameters.<name>, tags.<name>)");
+                    + ", postgresql.parameters.<name>, bootstrap.dcs.postgresql.parameters.<name>, tags.<name>)");
         }
         Values r = new Values(p, env, postgresSecrets);
         String scope = r.required("scope");
@@ -161,20 +177,23 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         HaConfig ha;
         try {
             ha = HaConfig.builder().scope(scope).name(name)
-                    .ttl(r.seconds("ttl")).loopWait(r.seconds("loop_wait")).retryTimeout(r.seconds("retry_timeout"))
-                    .primaryStartTimeout(r.seconds("primary_start_timeout"))
-                    .maximumLagOnFailover(r.longValue("maximum_lag_on_failover"))
-                    .checkTimeline(r.bool("check_timeline"))
-                    .usePgRewind(r.bool("postgresql.use_pg_rewind"))
+                    .ttl(r.seconds(r.dcs("ttl"))).loopWait(r.seconds(r.dcs("loop_wait")))
+                    .retryTimeout(r.seconds(r.dcs("retry_timeout")))
+                    .primaryStartTimeout(r.seconds(r.dcs("primary_start_timeout")))
+                    .maximumLagOnFailover(r.longValue(r.dcs("maximum_lag_on_failover")))
+                    .checkTimeline(r.bool(r.dcs("check_timeline")))
+                    .usePgRewind(r.bool(r.dcs("postgresql.use_pg_rewind")))
                     .removeDataDirectoryOnRewindFailure(r.bool("postgresql.remove_data_directory_on_rewind_failure"))
                     .removeDataDirectoryOnDivergedTimelines(
                             r.bool("postgresql.remove_data_directory_on_diverged_timelines"))
                     .tags(r.tags())
-                    .useSlots(r.bool("postgresql.use_slots"))
-                    .memberSlotsTtl(r.seconds("member_slots_ttl"))
+                    .useSlots(r.bool(r.dcs("postgresql.use_slots")))
+                    .memberSlotsTtl(r.seconds(r.dcs("member_slots_ttl")))
+                    .postgresqlParameters(r.parameters(DCS_PARAMETERS))
                     .build();
         } catch (HaConfigException e) {
-            throw new AgentSettingsException(e.field(), e.getMessage(), true);
+            String key = e.field().startsWith("postgresql.parameters") ? DCS + e.field() : r.dcs(e.field());
+            throw new AgentSettingsException(key, e.getMessage(), true);
         }
 
         LocalPostgresConfig pg;
@@ -208,11 +227,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             if (hba != null) {
                 b.hbaLines(Arrays.stream(hba.split(";")).map(String::strip).filter(s -> !s.isEmpty()).toList());
             }
-            for (String key : new TreeSet<>(p.stringPropertyNames())) {
-                if (key.startsWith("postgresql.parameters.")) {
-                    b.parameter(key.substring("postgresql.parameters.".length()), p.getProperty(key).strip());
-                }
-            }
+            b.parameters(r.parameters(LOCAL_PARAMETERS));
             for (HaListener.Callback cb : HaListener.Callback.values()) {
                 String cmd = r.optional("postgresql.callbacks." + cb.patroniName());
                 if (cmd != null) {
@@ -260,6 +275,32 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         String string(String key) {
             String v = p.getProperty(key);
             return v == null ? KEYS.getOrDefault(key, "") : v.strip();
+        }
+
+        /**
+         * The key {@code bootstrap.dcs.<name>} if the file gives it, else the bare {@code name}
+         * (given or not: its default then); a setting given both ways is refused.
+         */
+        String dcs(String name) {
+            if (!DCS_KEYS.contains(name)) {
+                return name;
+            }
+            boolean full = p.getProperty(DCS + name) != null;
+            if (full && p.getProperty(name) != null) {
+                throw new AgentSettingsException(DCS + name, "given twice, also as " + name + "; keep one");
+            }
+            return full ? DCS + name : name;
+        }
+
+        /** The PostgreSQL parameters under {@code prefix}, by name, in name order. */
+        Map<String, String> parameters(String prefix) {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String key : new TreeSet<>(p.stringPropertyNames())) {
+                if (key.startsWith(prefix)) {
+                    out.put(key.substring(prefix.length()), p.getProperty(key).strip());
+                }
+            }
+            return out;
         }
 
         String optional(String key) {

@@ -72,7 +72,7 @@ class AgentProcessTest {
                 "postgresql.authentication.replication.password_env=PGHA_TEST_REPL_PW",
                 "postgresql.parameters.fsync=off",
                 "postgresql.parameters.shared_buffers=16MB",
-                "postgresql.parameters.max_connections=20",
+                "bootstrap.dcs.postgresql.parameters.max_connections=25",
                 "shutdown_timeout=60",
                 "");
         Path file = tmp.base().resolve(name + ".properties");

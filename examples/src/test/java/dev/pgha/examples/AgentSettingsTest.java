@@ -147,4 +147,52 @@ class AgentSettingsTest {
         p.setProperty("postgresql.port", "99999");
         fails(p, "postgresql.port", "");
     }
+
+    @Test
+    void bootstrapDcsSettingsGoToTheDcsAndPostgresqlParametersStayThisMembers() {
+        Properties p = minimal();
+        p.setProperty("bootstrap.dcs.ttl", "12");
+        p.setProperty("bootstrap.dcs.loop_wait", "2");
+        p.setProperty("bootstrap.dcs.retry_timeout", "4");
+        p.setProperty("bootstrap.dcs.maximum_lag_on_failover", "2097152");
+        p.setProperty("bootstrap.dcs.postgresql.use_pg_rewind", "true");
+        p.setProperty("bootstrap.dcs.postgresql.parameters.max_connections", "150");
+        p.setProperty("bootstrap.dcs.postgresql.parameters.work_mem", "8MB");
+        p.setProperty("postgresql.parameters.work_mem", "16MB");
+
+        AgentSettings s = parse(p);
+
+        assertThat(s.ha().bootstrapDcs().ttl()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(s.ha().bootstrapDcs().loopWait()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(s.ha().bootstrapDcs().retryTimeout()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(s.ha().bootstrapDcs().maximumLagOnFailover()).isEqualTo(2097152);
+        assertThat(s.ha().bootstrapDcs().usePgRewind()).isTrue();
+        assertThat(s.ha().bootstrapDcs().postgresqlParameters()).containsOnly(Map.entry("max_connections", "150"),
+                Map.entry("work_mem", "8MB"));
+        assertThat(s.postgres().parameters()).containsOnly(Map.entry("work_mem", "16MB"));
+    }
+
+    @Test
+    void aBootstrapDcsSettingGivenAlsoByItsBareNameIsRefusedAndErrorsNameTheKeyAsGiven() {
+        Properties p = minimal();
+        p.setProperty("ttl", "30");
+        p.setProperty("bootstrap.dcs.ttl", "20");
+        fails(p, "bootstrap.dcs.ttl", "given twice, also as ttl");
+
+        p = minimal();
+        p.setProperty("bootstrap.dcs.loop_wait", "ten");
+        fails(p, "bootstrap.dcs.loop_wait", "not a whole number of seconds");
+
+        p = minimal();
+        p.setProperty("bootstrap.dcs.loop_wait", "25");
+        fails(p, "bootstrap.dcs.loop_wait", "loop_wait + 2*retry_timeout <= ttl");
+
+        p = minimal();
+        p.setProperty("bootstrap.dcs.postgresql.parameters.bad name", "1");
+        fails(p, "bootstrap.dcs.postgresql.parameters", "invalid name");
+
+        p = minimal();
+        p.setProperty("bootstrap.dcs.no_such_setting", "1");
+        fails(p, "bootstrap.dcs.no_such_setting", "unknown setting");
+    }
 }
