@@ -92,7 +92,8 @@ final class HaEngine {
         ClusterView cluster = node.dcs.readCluster();
         node.cluster = cluster;
         node.useSettings(dynamicSettings.next(cluster.config(), node.settings));
-        node.applyParameters();
+        // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
+        node.postgres.applyParameters(node.settings.postgresqlParameters());
         if (!cluster.isLeader(node.name)) {
             node.lock.lost();
         }

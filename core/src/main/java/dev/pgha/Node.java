@@ -9,7 +9,6 @@ import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,8 +78,6 @@ final class Node {
      * a node that cannot does not race and publishes {@code watchdog_failed}.
      */
     boolean guardCapable = true;
-    /** The PostgreSQL parameters last handed to {@link #postgres}; null before the first cycle. */
-    private Map<String, String> parametersApplied;
 
     Node(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
          dev.pgha.LeaseGuard guard) {
@@ -108,18 +105,6 @@ final class Node {
         settings = next;
         election = new Election(name, config.tags(), next);
         lock.useTtl(next.ttl());
-    }
-
-    /**
-     * Hands the {@code postgresql.parameters} in force to PostgreSQL when they changed, and on the
-     * first cycle (so that a bootstrap or the first start already uses them).
-     */
-    void applyParameters() {
-        Map<String, String> wanted = settings.postgresqlParameters();
-        if (!wanted.equals(parametersApplied)) {
-            postgres.applyParameters(wanted);
-            parametersApplied = wanted;
-        }
     }
 
     /** Observes PostgreSQL and reports state changes. */

@@ -95,8 +95,9 @@ public interface PostgresProcess {
     /**
      * Puts the cluster-wide PostgreSQL parameters in force: Patroni's {@code postgresql.parameters}
      * of the DCS {@code config} key (before the key was read, those of {@code bootstrap.dcs}). The
-     * engine calls it on its first cycle, before anything starts PostgreSQL, and whenever they
-     * change. A quick call that never throws for PostgreSQL's answers.
+     * engine calls it on every cycle, before anything may start PostgreSQL, with the parameters in
+     * force; the implementation acts only when they differ from the last ones given (otherwise it
+     * is a quick no-op). A quick call that never throws for PostgreSQL's answers.
      *
      * <p>The implementation merges them with its member-local parameters as Patroni does
      * ({@link PostgresParameters#merge}) and uses the result from the next start on. When the

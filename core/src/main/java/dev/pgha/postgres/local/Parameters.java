@@ -40,6 +40,7 @@ final class Parameters {
     private final String member;
     private final Map<String, String> local;
     private Map<String, String> dcs = Map.of();
+    private boolean dcsGiven;
     private Map<String, String> merged;
     /** {@link #merged} as PostgreSQL accepts it; null until checked. */
     private Map<String, String> checked;
@@ -60,11 +61,12 @@ final class Parameters {
 
     /** Takes the DCS's parameters; true when the merged parameters changed. */
     boolean dcs(Map<String, String> value) {
-        Map<String, String> next = Map.copyOf(Objects.requireNonNullElse(value, Map.of()));
-        if (next.equals(dcs)) {
-            return false;
+        dcsGiven = true;
+        Map<String, String> given = Objects.requireNonNullElse(value, Map.of());
+        if (given.equals(dcs)) {
+            return false; // the engine hands the parameters in force over on every cycle
         }
-        dcs = next;
+        dcs = Map.copyOf(given);
         Map<String, String> m = merge(false);
         if (m.equals(merged)) {
             return false;
@@ -75,9 +77,13 @@ final class Parameters {
         return true;
     }
 
-    /** Whether the file does not hold the current parameters. */
+    /**
+     * Whether a running server's file should be rewritten: the DCS's parameters are known (a new
+     * instance adopting a running server leaves its file alone until then) and the file does not
+     * hold the current parameters.
+     */
     boolean unwritten() {
-        return writtenVersion != version;
+        return dcsGiven && writtenVersion != version;
     }
 
     /**

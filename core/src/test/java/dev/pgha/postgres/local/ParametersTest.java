@@ -50,6 +50,8 @@ class ParametersTest {
     @Test
     void aChangeOfTheDcsParametersIsUnwrittenUntilTheFileIsWritten() {
         Parameters p = new Parameters("n", Map.of());
+        assertThat(p.unwritten()).as("before the DCS's parameters are known, a running server is left alone")
+                .isFalse();
         p.forFile(Parameters.Check.NONE);
         assertThat(p.dcs(Map.of())).isFalse();
         assertThat(p.dcs(Map.of("work_mem", "8MB"))).isTrue();

@@ -139,6 +139,27 @@ class LocalPostgresParametersTest {
     }
 
     @Test
+    void aNewInstanceAdoptingTheServerLeavesItsParametersAloneAndReloadsNothingForTheSameOnes() {
+        LocalPostgres first = LocalPostgres.create(tmp.node("node1").build());
+        first.applyParameters(Map.of("work_mem", "8MB"));
+        Pg.ok(first.bootstrap());
+        first.close();
+
+        // when the JVM restarts: a new instance adopts the running server, observes it, and gets the same parameters
+        RecordingListener events = new RecordingListener();
+        LocalPostgres again = LocalPostgres.create(first.config(), HaClock.system(), events);
+        TempPostgres.until("the server adopted", SOON, () -> again.status().state() == PostgresState.RUNNING);
+        assertThat(show(again, "work_mem")).as("untouched before the DCS's parameters are known").isEqualTo("8MB");
+        again.applyParameters(Map.of("work_mem", "8MB"));
+        again.status();
+
+        // then nothing was reloaded
+        assertThat(events.callbacks()).isEmpty();
+        assertThat(show(again, "work_mem")).isEqualTo("8MB");
+        assertThat(again.status().pendingRestart()).isFalse();
+    }
+
+    @Test
     void aStoppedServerGetsTheParametersAtItsNextStartWithoutAReload() {
         RecordingListener events = new RecordingListener();
         LocalPostgres pg = LocalPostgres.create(tmp.node("node1").build(), HaClock.system(), events);
