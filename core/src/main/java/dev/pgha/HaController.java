@@ -123,7 +123,10 @@ public final class HaController implements AutoCloseable {
             return this;
         }
 
-        /** The DCS client of this member (required). */
+        /**
+         * The DCS client of this member (required): built for the member named by the config's
+         * {@link HaConfig#name()} ({@link DcsClient#member()}).
+         */
         public Builder dcs(DcsClient value) {
             this.dcs = value;
             return this;
@@ -156,17 +159,29 @@ public final class HaController implements AutoCloseable {
         /**
          * Builds the controller. It does nothing until the first {@link #runCycle()}.
          *
-         * @throws NullPointerException naming the missing part
+         * @throws NullPointerException     naming the missing part
+         * @throws IllegalArgumentException when the DCS client serves another member than
+         *                                  {@link HaConfig#name()}
          */
         public HaController build() {
             Objects.requireNonNull(config, "config");
             Objects.requireNonNull(dcs, "dcs");
+            requireSameMember(config, dcs);
             Objects.requireNonNull(postgres, "postgres");
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(listener, "listener");
             Objects.requireNonNull(leaseGuard, "leaseGuard");
             dcs.setRetryTimeout(config.retryTimeout());
             return new HaController(this);
+        }
+
+        private static void requireSameMember(HaConfig config, DcsClient dcs) {
+            String served = dcs.member();
+            if (!config.name().equals(served)) {
+                throw new IllegalArgumentException("the DCS client " + dcs + " serves member '" + served
+                        + "' but HaConfig.name() is '" + config.name() + "': build the client for '"
+                        + config.name() + "'");
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ final class LeaderLock {
     boolean acquire() {
         long sentNanos = clock.nanoTime();
         Instant sentWall = clock.wallTime();
-        boolean ok = call("acquireLeader", () -> dcs.acquireLeader(member, ttl));
+        boolean ok = call("acquireLeader", () -> dcs.acquireLeader(ttl));
         if (ok) {
             renewed(sentNanos, sentWall);
         } else {
@@ -59,7 +59,7 @@ final class LeaderLock {
     boolean update() {
         long sentNanos = clock.nanoTime();
         Instant sentWall = clock.wallTime();
-        boolean ok = call("refreshLeader", () -> dcs.refreshLeader(member, ttl));
+        boolean ok = call("refreshLeader", () -> dcs.refreshLeader(ttl));
         if (ok) {
             renewed(sentNanos, sentWall);
         } else {
@@ -75,7 +75,7 @@ final class LeaderLock {
      */
     boolean release() {
         try {
-            boolean released = dcs.releaseLeader(member);
+            boolean released = dcs.releaseLeader();
             if (released) {
                 log.info("{}: Leader key released", member);
             }

@@ -27,40 +27,56 @@ import java.time.Duration;
  *       it never expires earlier than stated here.</li>
  *   <li>Values written by other tools that cannot be decoded are treated as absent by
  *       {@link #readCluster()} (and logged by the adapter); they never make it throw.</li>
- *   <li>Implementations are thread-safe; one client serves one member.</li>
+ *   <li>Implementations are thread-safe. One client serves one member, {@link #member()}, given
+ *       when the client is built.</li>
  * </ul>
  */
 public interface DcsClient extends AutoCloseable {
+
+    /**
+     * The member this client serves, fixed when the client was built (Patroni's {@code name}).
+     * The leader-key calls act for it and {@link #touchMember} writes only its key. Never blank;
+     * the same value on every call.
+     */
+    String member();
 
     /** Reads every key of the cluster in one consistent snapshot. */
     ClusterView readCluster();
 
     /**
-     * Creates the leader key with this member's name if nobody holds it (create-if-absent).
+     * Creates the leader key with {@link #member()}'s name if nobody holds it (create-if-absent).
      *
      * @return true if this member now holds the key; false if somebody else does
      */
-    boolean acquireLeader(String member, Duration ttl);
+    boolean acquireLeader(Duration ttl);
 
     /**
-     * Extends this member's leader key by {@code ttl}: a compare on the value being this member's
-     * name; if the key has expired and nobody took it, it is created again.
+     * Extends {@link #member()}'s leader key by {@code ttl}: a compare on the value being this
+     * member's name; if the key has expired and nobody took it, it is created again.
      *
      * @return true if this member holds the key for {@code ttl} from now; false if another holds it
      */
-    boolean refreshLeader(String member, Duration ttl);
+    boolean refreshLeader(Duration ttl);
 
     /**
-     * Deletes the leader key if, and only if, this member holds it.
+     * Deletes the leader key if, and only if, {@link #member()} holds it.
      *
      * @return true if the key was this member's and is now gone
      */
-    boolean releaseLeader(String member);
+    boolean releaseLeader();
 
-    /** Writes this member's key; it expires {@code ttl} after this call. */
+    /**
+     * Writes this member's key; it expires {@code ttl} after this call.
+     *
+     * @throws IllegalArgumentException when {@code member} is not {@link #member()}'s (a client
+     *                                  writes no other member's key)
+     */
     void touchMember(Member member, Duration ttl);
 
-    /** Deletes a member key (a node leaving the cluster for good). Absent keys are ignored. */
+    /**
+     * Deletes the key of the member named {@code member}, which need not be {@link #member()} (a
+     * node leaving the cluster for good, or an operator removing one). Absent keys are ignored.
+     */
     void deleteMember(String member);
 
     /**

@@ -103,7 +103,8 @@ public final class EtcdDcsClient implements DcsClient {
         return new EtcdDcsClientBuilder();
     }
 
-    /** The member this client serves. */
+    /** The member this client serves, as given to {@link EtcdDcsClientBuilder#member(String)}. */
+    @Override
     public String member() {
         return member;
     }
@@ -131,8 +132,8 @@ public final class EtcdDcsClient implements DcsClient {
     }
 
     @Override
-    public boolean acquireLeader(String member, Duration ttl) {
-        ByteSequence name = name(member);
+    public boolean acquireLeader(Duration ttl) {
+        ByteSequence name = KeyLayout.bytes(member);
         MemberLease.seconds(ttl);
         Calls call = begin("acquireLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
@@ -140,13 +141,13 @@ public final class EtcdDcsClient implements DcsClient {
                 .If(absent(key))
                 .Then(Op.put(key, name, leased(id)))
                 .commit());
-        LOG.debug("{}: acquireLeader: {}", this.member, r.isSucceeded() ? "won" : "somebody holds the leader key");
+        LOG.debug("{}: acquireLeader: {}", member, r.isSucceeded() ? "won" : "somebody holds the leader key");
         return r.isSucceeded();
     }
 
     @Override
-    public boolean refreshLeader(String member, Duration ttl) {
-        ByteSequence name = name(member);
+    public boolean refreshLeader(Duration ttl) {
+        ByteSequence name = KeyLayout.bytes(member);
         MemberLease.seconds(ttl);
         Calls call = begin("refreshLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
@@ -161,22 +162,22 @@ public final class EtcdDcsClient implements DcsClient {
         }
         if (r.getTxnResponses().isEmpty()) {
             throw new DcsException(DcsException.Reason.PROTOCOL,
-                    this.member + ": refreshLeader: etcd answered the transaction without its nested result");
+                    member + ": refreshLeader: etcd answered the transaction without its nested result");
         }
         TxnResponse inner = r.getTxnResponses().get(0);
         if (inner.isSucceeded()) {
-            LOG.info("{}: the leader key had expired and nobody took it: created it again", this.member);
+            LOG.info("{}: the leader key had expired and nobody took it: created it again", member);
             return true;
         }
         String holder = inner.getGetResponses().isEmpty() || inner.getGetResponses().get(0).getKvs().isEmpty()
                 ? "?" : inner.getGetResponses().get(0).getKvs().get(0).getValue().toString(UTF_8);
-        LOG.info("{}: refreshLeader: the leader key is held by {}", this.member, holder);
+        LOG.info("{}: refreshLeader: the leader key is held by {}", member, holder);
         return false;
     }
 
     @Override
-    public boolean releaseLeader(String member) {
-        ByteSequence name = name(member);
+    public boolean releaseLeader() {
+        ByteSequence name = KeyLayout.bytes(member);
         Calls call = begin("releaseLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
         TxnResponse r = call.await(kv.txn()
@@ -186,20 +187,30 @@ public final class EtcdDcsClient implements DcsClient {
         return r.isSucceeded() && !r.getDeleteResponses().isEmpty() && r.getDeleteResponses().get(0).getDeleted() > 0;
     }
 
+    /**
+     * Writes this member's key, attached to the member's lease.
+     *
+     * @throws IllegalArgumentException when {@code value} names another member (its key would be
+     *                                  bound to this member's lease)
+     */
     @Override
-    public void touchMember(Member member, Duration ttl) {
-        Objects.requireNonNull(member, "member");
+    public void touchMember(Member value, Duration ttl) {
+        Objects.requireNonNull(value, "member");
+        if (!value.name().equals(member)) {
+            throw new IllegalArgumentException(member + ": touchMember: this client writes only the key of "
+                    + member + ", not of " + value.name());
+        }
         MemberLease.seconds(ttl);
-        ByteSequence value = KeyLayout.bytes(MemberCodec.encode(member));
+        ByteSequence bytes = KeyLayout.bytes(MemberCodec.encode(value));
         Calls call = begin("touchMember");
-        withLease(call, ttl, false, "put", id -> kv.put(keys.member(member.name()), value, leased(id)));
+        withLease(call, ttl, false, "put", id -> kv.put(keys.member(member), bytes, leased(id)));
     }
 
     @Override
-    public void deleteMember(String member) {
-        Objects.requireNonNull(member, "member");
+    public void deleteMember(String name) {
+        Objects.requireNonNull(name, "member");
         Calls call = begin("deleteMember");
-        call.await(kv.delete(keys.member(member)), "");
+        call.await(kv.delete(keys.member(name)), "");
     }
 
     @Override
@@ -376,10 +387,6 @@ public final class EtcdDcsClient implements DcsClient {
         if (closed) {
             throw new IllegalStateException(member + ": " + op + ": the etcd DCS client is closed");
         }
-    }
-
-    private static ByteSequence name(String member) {
-        return KeyLayout.bytes(Objects.requireNonNull(member, "member"));
     }
 
     static Cmp absent(ByteSequence key) {

@@ -72,7 +72,7 @@ class EtcdAdapterTest {
         Member me = new Member("node1", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
                 "running", "primary", "pgha-test", 151090208L, null, null, null, 13L, MemberTags.DEFAULT, false);
         node1.touchMember(me, TTL);
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.writeStatus(new ClusterStatus(151090208, Map.of()));
         node1.setInitialize("7710613807138954252");
         node1.setConfig(new ClusterConfig(Map.of("ttl", 30L), 0), 0);
@@ -122,7 +122,7 @@ class EtcdAdapterTest {
         assertThat(v.hasValidInitialize()).isTrue();
         assertThat(v.status().optime()).isEqualTo(151090208L);
         assertThat(v.failover()).as("an emptied failover key is no request").isNull();
-        assertThat(node1.refreshLeader("node1", TTL)).as("the adapter takes over a lock Patroni's node1 held").isTrue();
+        assertThat(node1.refreshLeader(TTL)).as("the adapter takes over a lock Patroni's node1 held").isTrue();
         raw.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
     }
 
@@ -155,9 +155,9 @@ class EtcdAdapterTest {
         assertThat(v.failsafe()).isEmpty();
         assertThat(node1.readCluster()).as("reading again (logged at debug only)").isEqualTo(v);
 
-        assertThat(node1.acquireLeader("node1", TTL)).as("the blank key still exists").isFalse();
+        assertThat(node1.acquireLeader(TTL)).as("the blank key still exists").isFalse();
         raw.getKVClient().delete(key("leader")).get(5, TimeUnit.SECONDS);
-        assertThat(node1.acquireLeader("node1", TTL)).isTrue();
+        assertThat(node1.acquireLeader(TTL)).isTrue();
         assertThat(node1.setConfig(new ClusterConfig(Map.of("ttl", 30L), 0), v.config().version())).isTrue();
         assertThat(node1.setFailover(new Failover(null, "node2", null, 0), 0))
                 .as("an undecodable failover key counts as absent").isTrue();
@@ -167,10 +167,10 @@ class EtcdAdapterTest {
     @Test
     void aTtlChangeMovesTheKeysToANewLease() throws Exception {
         node1.touchMember(Member.named("node1"), TTL);
-        assertThat(node1.acquireLeader("node1", TTL)).isTrue();
+        assertThat(node1.acquireLeader(TTL)).isTrue();
         long first = rawRead().get("leader").getLease();
 
-        assertThat(node1.refreshLeader("node1", Duration.ofMillis(6500))).isTrue();
+        assertThat(node1.refreshLeader(Duration.ofMillis(6500))).isTrue();
         node1.touchMember(Member.named("node1"), Duration.ofMillis(6500));
 
         Map<String, KeyValue> kvs = rawRead();
@@ -185,7 +185,7 @@ class EtcdAdapterTest {
     void aHostOwnedJetcdClientIsUsedButNotClosed() throws Exception {
         try (Client host = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build()) {
             EtcdDcsClient adapter = EtcdDcsClient.builder().client(host).scope(scope).member("node2").build();
-            assertThat(adapter.acquireLeader("node2", TTL)).isTrue();
+            assertThat(adapter.acquireLeader(TTL)).isTrue();
             adapter.close();
 
             assertThat(host.getKVClient().get(key("leader")).get(5, TimeUnit.SECONDS).getKvs()).hasSize(1);
@@ -207,7 +207,7 @@ class EtcdAdapterTest {
                 .build()).isInstanceOf(IllegalStateException.class).hasMessageContaining("not both");
         assertThatThrownBy(() -> EtcdDcsClient.builder().retryTimeout(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> node1.acquireLeader("node1", Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> node1.acquireLeader(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> node1.setConfig(ClusterConfig.EMPTY, -2)).isInstanceOf(IllegalArgumentException.class);
 
         EtcdDcsClient c = EtcdDcsClient.builder().endpoints("127.0.0.1:1").namespace("pg").scope("s").member("m").build();
