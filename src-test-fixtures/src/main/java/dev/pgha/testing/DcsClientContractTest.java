@@ -33,10 +33,11 @@ import org.junit.jupiter.api.Test;
  *   <li>member keys: every field survives the round trip; they expire {@code ttl} after the last
  *       touch;</li>
  *   <li>the initialize race and the version-checked keys ({@link DcsKeysContract});</li>
- *   <li>the watch: fires when the leader key is created, released, taken over or expires and when
- *       the failover key is written; not on a refresh by the same holder; not after close;</li>
+ *   <li>the watch: live once {@code watch()} has returned; fires when the leader key is created,
+ *       released, taken over or expires and when the failover key is written or deleted; not on a
+ *       refresh by the same holder nor for other keys; not after close;</li>
  *   <li>an unreachable store: every call fails with {@link DcsException} within the retry
- *       timeout.</li>
+ *       timeout, and {@code watch()} returns within it.</li>
  * </ul>
  */
 public abstract class DcsClientContractTest extends DcsKeysContract {
@@ -223,6 +224,19 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     // ----------------------------------------------------------------- watch
 
     @Test
+    void aWatchSeesTheFirstChangeAfterWatchReturned() {
+        DcsClient a = client("node1");
+        AtomicInteger changes = new AtomicInteger();
+        client("node2").watch(changes::incrementAndGet);
+
+        // no pause: the watch must be live as soon as watch() has returned
+        assertTrue(a.setFailover(new Failover("node1", "node2", null, 0), 0));
+
+        await("a wake-up for the first change after watch()", quietPeriod().plus(expiryGrace()),
+                () -> changes.get() > 0);
+    }
+
+    @Test
     void theWatchFiresWhenTheLeaderKeyChangesHandsButNotOnARefresh() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
@@ -300,6 +314,11 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
             assertFailsInTime("refreshLeader", c, x -> x.refreshLeader(ttl()));
             assertFailsInTime("touchMember", c, x -> x.touchMember(fullMember("node1", "replica"), ttl()));
             assertFailsInTime("setFailover", c, x -> x.setFailover(new Failover(null, "node2", null, 0), 0));
+            long start = clock().nanoTime();
+            c.watch(() -> { }).close();
+            Duration took = Duration.ofNanos(clock().nanoTime() - start);
+            Duration limit = unreachableRetryTimeout().plus(timeoutGrace());
+            assertTrue(took.compareTo(limit) <= 0, "watch took " + took + ", more than " + limit);
         } finally {
             c.close();
         }

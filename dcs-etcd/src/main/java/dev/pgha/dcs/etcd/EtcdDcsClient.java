@@ -278,8 +278,10 @@ public final class EtcdDcsClient implements DcsClient {
     }
 
     /**
-     * Watches the leader and failover keys (see {@link DcsClient#watch}). The callback runs on a
-     * jetcd thread. The watch re-subscribes by itself after errors jetcd does not recover from.
+     * Watches the leader and failover keys (see {@link DcsClient#watch}). Returns once etcd has
+     * created the watch, at most the retry timeout later; if etcd did not confirm it by then, the
+     * callback runs once when it does. The callback runs on a jetcd thread. The watch
+     * re-subscribes by itself after errors jetcd does not recover from.
      *
      * @throws IllegalStateException when this client is closed
      */
@@ -299,7 +301,7 @@ public final class EtcdDcsClient implements DcsClient {
             watch = new ChangeWatch(client.getWatchClient(), keys, member, onChange, scheduler);
             watches.add(watch);
         }
-        watch.start();
+        watch.start(retryTimeout.get());
         return () -> {
             watch.close();
             watches.remove(watch);
