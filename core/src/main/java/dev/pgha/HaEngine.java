@@ -307,11 +307,11 @@ final class HaEngine {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /** What the engine knows about itself. */
-    HaStatus status() {
+    /** What the engine knows about itself, for a controller in {@code state}. */
+    HaStatus status(ControllerState state) {
         PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
         Instant deadline = node.lock.deadline();
-        return new HaStatus(node.name, role, node.lastState, deadline != null, deadline,
+        return new HaStatus(node.name, state, role, node.lastState, deadline != null, deadline,
                 node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult);
     }
 

@@ -8,14 +8,16 @@ import java.time.Instant;
  * A snapshot of what the controller knows about itself, for a host's health endpoint or logs.
  *
  * @param member         this member's name
+ * @param state          the controller's lifecycle state
  * @param role           its role
- * @param postgresState  the last observed PostgreSQL state
- * @param lockHeld       whether it held the lock after the last cycle
+ * @param postgresState  the last observed PostgreSQL state (null before the first observation)
+ * @param lockHeld       whether it holds the lock with a lease that has not run out
  * @param leaseDeadline  when the lease expires unless renewed (null when not held)
  * @param leader         the leader named by the last successful DCS read (null when unlocked or unknown)
  * @param actionInProgress the name of the long action in progress, or null
  * @param lastResult     the last cycle's result, or null before the first cycle
  */
-public record HaStatus(String member, PostgresRole role, PostgresState postgresState, boolean lockHeld,
-                       Instant leaseDeadline, String leader, String actionInProgress, CycleResult lastResult) {
+public record HaStatus(String member, ControllerState state, PostgresRole role, PostgresState postgresState,
+                       boolean lockHeld, Instant leaseDeadline, String leader, String actionInProgress,
+                       CycleResult lastResult) {
 }
