@@ -31,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * {@link #state()} and {@link #close()} work in every state.
  *
  * <h2>Threads</h2>
- * {@code runCycle()}, the operator actions, {@code close()} and {@code status()} are serialized on
- * one lock: a second thread calling any of them while another runs waits until it returned, then
- * gets its turn; the state is checked once it has the lock. {@link #state()} takes no lock.
+ * {@code runCycle()}, the operator actions and {@code close()} are serialized on one lock: a
+ * second thread calling any of them while another runs waits until it returned (a cycle on an
+ * unreachable DCS lasts up to {@code retry_timeout} per DCS call), then gets its turn; the state
+ * is checked once it has the lock. {@link #status()} and {@link #state()} take no lock and never
+ * wait: after each serialized call the controller publishes an immutable {@link HaStatus}, and
+ * {@code status()} returns the latest, so a health endpoint answers at once while a cycle hangs
+ * on a slow DCS.
  *
  * <pre>{@code
  * HaController ha = HaController.builder()
@@ -49,15 +53,24 @@ public final class HaController implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HaController.class);
 
     private final String member;
+    private final HaClock clock;
     private final HaEngine engine;
-    /** Serializes {@code runCycle()}, the operator actions, {@code close()} and {@code status()}. */
+    /** Serializes {@code runCycle()}, the operator actions and {@code close()}. */
     private final Object lock = new Object();
     /** Moved along {@link ControllerState}'s table, only while holding {@link #lock}. */
     private final AtomicReference<ControllerState> state = new AtomicReference<>(ControllerState.RUNNING);
+    /** The snapshot {@link #status()} returns: written while holding {@link #lock}, read without it. */
+    private volatile Published published;
+
+    /** A published snapshot with its lease deadline on the clock's {@code nanoTime()}. */
+    private record Published(HaStatus status, long leaseDeadlineNanos) {
+    }
 
     private HaController(Builder b) {
         this.member = b.config.name();
+        this.clock = b.clock;
         this.engine = new HaEngine(b.config, b.dcs, b.postgres, b.clock, b.listener, b.leaseGuard);
+        publish();
     }
 
     /** A builder; config, dcs and postgres are required. */
@@ -84,22 +97,31 @@ public final class HaController implements AutoCloseable {
     public CycleResult runCycle() {
         synchronized (lock) {
             ControllerState before = require("runCycle()", ControllerState::allowsCycles);
-            CycleResult result = engine.runCycle();
-            if (before == ControllerState.SHUTTING_DOWN && result.action() == CycleAction.SHUTDOWN) {
-                moveTo(ControllerState.CLOSED);
+            try {
+                CycleResult result = engine.runCycle();
+                if (before == ControllerState.SHUTTING_DOWN && result.action() == CycleAction.SHUTDOWN) {
+                    moveTo(ControllerState.CLOSED);
+                }
+                return result;
+            } finally {
+                publish();
             }
-            return result;
         }
     }
 
     /**
-     * What the controller knows about itself after its last cycle, in every state. Waits for a
-     * cycle in progress.
+     * What the controller knows about itself: the snapshot published when its last cycle,
+     * operator action or {@code close()} returned, with the state it left. It answers at once in
+     * every state, also while another thread's cycle is in progress (that cycle's outcome shows
+     * once it returned). A lease that ran out since is reported as not held.
      */
     public HaStatus status() {
-        synchronized (lock) {
-            return engine.status(state.get());
+        Published p = published;
+        HaStatus s = p.status();
+        if (s.lockHeld() && clock.nanoTime() - p.leaseDeadlineNanos() >= 0) {
+            return s.withLeaseExpired();
         }
+        return s;
     }
 
     /** The lifecycle state now; never waits. */
@@ -185,15 +207,22 @@ public final class HaController implements AutoCloseable {
                 return;
             }
             moveTo(ControllerState.SHUTTING_DOWN);
-            engine.shutdown();
+            try {
+                engine.shutdown();
+            } finally {
+                publish();
+            }
         }
     }
 
     private ActionResult operatorAction(String call, Supplier<ActionResult> action) {
         synchronized (lock) {
             require(call, ControllerState::allowsOperatorActions);
-            ActionResult result = action.get();
-            return result;
+            try {
+                return action.get();
+            } finally {
+                publish();
+            }
         }
     }
 
@@ -215,6 +244,11 @@ public final class HaController implements AutoCloseable {
             throw new IllegalStateException(member + ": controller state changed concurrently from " + now);
         }
         log.info("{}: controller {} -> {}", member, now, next);
+    }
+
+    /** Publishes what the engine knows now for {@link #status()}; caller holds {@link #lock} (or constructs). */
+    private void publish() {
+        published = new Published(engine.status(state.get()), engine.leaseDeadlineNanos());
     }
 
     /** Collects the parts of a controller. */

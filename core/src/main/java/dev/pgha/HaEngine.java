@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The engine behind {@link dev.pgha.HaController}: Patroni's {@code _run_cycle()} as one entry
  * point over small decision units. Not part of the API; not thread-safe (the controller
- * serializes calls).
+ * serializes calls, and publishes {@link #status(ControllerState)} after each for readers on other
+ * threads).
  */
 final class HaEngine {
 
@@ -307,12 +308,17 @@ final class HaEngine {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /** What the engine knows about itself, for a controller in {@code state}. */
+    /** What the engine knows about itself now, for a controller in {@code state}: an immutable snapshot. */
     HaStatus status(ControllerState state) {
         PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
         Instant deadline = node.lock.deadline();
         return new HaStatus(node.name, state, role, node.lastState, deadline != null, deadline,
                 node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult);
+    }
+
+    /** While the lock is held: when its lease runs out, on the clock's {@code nanoTime()}. */
+    long leaseDeadlineNanos() {
+        return node.lock.deadlineNanos();
     }
 
     /** Writes a switchover request to the {@code failover} key after checking the candidate. */

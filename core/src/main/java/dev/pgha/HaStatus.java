@@ -6,9 +6,12 @@ import java.time.Instant;
 
 /**
  * A snapshot of what the controller knows about itself, for a host's health endpoint or logs.
+ * {@link HaController#status()} returns the snapshot published when the controller's last
+ * serialized call (a cycle, an operator action, {@code close()}) returned; it never waits for a
+ * cycle in progress.
  *
  * @param member         this member's name
- * @param state          the controller's lifecycle state
+ * @param state          the controller's lifecycle state when the snapshot was published
  * @param role           its role
  * @param postgresState  the last observed PostgreSQL state (null before the first observation)
  * @param lockHeld       whether it holds the lock with a lease that has not run out
@@ -20,4 +23,9 @@ import java.time.Instant;
 public record HaStatus(String member, ControllerState state, PostgresRole role, PostgresState postgresState,
                        boolean lockHeld, Instant leaseDeadline, String leader, String actionInProgress,
                        CycleResult lastResult) {
+
+    /** This snapshot after its lease ran out: not holding the lock, no deadline. */
+    HaStatus withLeaseExpired() {
+        return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult);
+    }
 }

@@ -162,6 +162,11 @@ final class LeaderLock {
         return isHeld() ? deadlineWall : null;
     }
 
+    /** When the lease of the last acquire or refresh runs out, on the clock's {@code nanoTime()}. */
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
     /**
      * Runs a lock call. DCS exceptions propagate; anything else is a bug in the adapter and counts
      * as "not obtained", as in Patroni, so that a primary demotes instead of cycling on.
