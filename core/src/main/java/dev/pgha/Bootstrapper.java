@@ -79,7 +79,7 @@ final class Bootstrapper {
         }
         log.info("{}: bootstrapped from {}", node.name, what);
         node.setRole(PostgresRole.REPLICA);
-        demotion.startFollowing(node.nodeToFollow(node.cluster).orElse(null), "bootstrap from " + what);
+        demotion.startFollowing(node.lastView, node.nodeToFollow(node.lastView).orElse(null), "bootstrap from " + what);
         return null;
     }
 

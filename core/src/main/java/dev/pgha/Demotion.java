@@ -1,5 +1,6 @@
 package dev.pgha;
 
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.StopMode;
@@ -89,17 +90,19 @@ final class Demotion {
         if (mode == Mode.OFFLINE) {
             return null;
         }
-        node.cluster = node.dcs.readCluster();
-        Optional<Member> leader = node.nodeToFollow(node.cluster);
-        startFollowing(leader.orElse(null), "starting after demotion");
+        ClusterView now = node.readCluster(); // the key was just released: who leads now?
+        startFollowing(now, node.nodeToFollow(now).orElse(null), "starting after demotion");
         return null;
     }
 
     /**
      * Patroni's {@code follow()}: a node without the lock demotes if it runs as primary, repairs a
      * diverged data directory, and otherwise points PostgreSQL at the member to follow.
+     *
+     * @param demoteReason the message when it demotes
+     * @param following    the step when it follows (reconfigured now, or already following)
      */
-    Step follow(Cycle c, String demoteReason, String followReason) {
+    Step follow(Cycle c, String demoteReason, Step following) {
         Optional<Member> target = node.nodeToFollow(c.cluster);
         if (node.actsAsPrimary(c.pg)) {
             return demote(Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE, demoteReason));
@@ -110,8 +113,8 @@ final class Demotion {
         }
         String targetName = target.map(Member::name).orElse(null);
         if (!node.followConfigured || !Objects.equals(node.upstream, targetName)) {
-            startFollowing(target.orElse(null), "changing primary_conninfo and restarting");
-            return Step.of(CycleAction.FOLLOW, followReason);
+            startFollowing(c.cluster, target.orElse(null), "changing primary_conninfo and restarting");
+            return Step.of(CycleAction.FOLLOW, following.message());
         }
         if (node.role != PostgresRole.REPLICA) {
             node.setRole(PostgresRole.REPLICA);
@@ -131,17 +134,17 @@ final class Demotion {
                 return repair;
             }
         }
-        return Step.of(followReason.startsWith("no action") ? CycleAction.NONE : CycleAction.FOLLOW, followReason);
+        return following;
     }
 
-    /** Starts (or reconfigures) PostgreSQL as a replica of {@code upstream} as a long action. */
-    void startFollowing(Member upstream, String actionName) {
+    /** Starts (or reconfigures) PostgreSQL as a replica of {@code upstream} (of {@code view}) as a long action. */
+    void startFollowing(ClusterView view, Member upstream, String actionName) {
         String upstreamName = upstream == null ? null : upstream.name();
         PostgresRole before = node.role;
         boolean wasRunning = node.lastState != null && node.lastState.isUp();
         slots.followChanged();
         node.start(actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
-                SlotKeeper.slotToFollow(node, upstream)), (ok, detail) -> {
+                SlotKeeper.slotToFollow(node, view, upstream)), (ok, detail) -> {
             if (ok) {
                 node.upstream = upstreamName;
                 node.followConfigured = true;

@@ -59,7 +59,6 @@ final class HaEngine {
     /** One HA cycle; never throws for DCS or PostgreSQL failures. */
     CycleResult runCycle() {
         long started = node.clock.nanoTime();
-        leadership.wakeUpIn = null;
         if (shutdown.isRequested()) {
             return finish(shutdown.step(), started);
         }
@@ -89,8 +88,7 @@ final class HaEngine {
         // action), so that everything this cycle decides sees the DCS as the completion left it.
         Step done = node.pollAction();
         node.guardCapable = node.lock.guardCapable();
-        ClusterView cluster = node.dcs.readCluster();
-        node.cluster = cluster;
+        ClusterView cluster = node.readCluster();
         node.useSettings(dynamicSettings.next(cluster.config(), node.settings));
         if (!cluster.isLeader(node.name)) {
             node.lock.lost();
@@ -298,8 +296,8 @@ final class HaEngine {
                 next = Duration.ZERO;
             }
         }
-        if (leadership.wakeUpIn != null) {
-            next = min(next, leadership.wakeUpIn);
+        if (step.wakeUpIn() != null) {
+            next = min(next, step.wakeUpIn());
         }
         PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
         Instant deadline = node.lock.deadline();
@@ -317,7 +315,7 @@ final class HaEngine {
         PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
         Instant deadline = node.lock.deadline();
         return new HaStatus(node.name, role, node.lastState, deadline != null, deadline,
-                node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult,
+                node.lastView.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult,
                 node.settings);
     }
 

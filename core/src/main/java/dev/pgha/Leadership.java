@@ -28,14 +28,13 @@ final class Leadership {
     private final Node node;
     private final Demotion demotion;
     private final SlotKeeper slots;
-
-    /** When a scheduled switchover is due within the next loop, how soon to run the next cycle. */
-    Duration wakeUpIn;
+    private final StartTimeout startTimeout;
 
     Leadership(Node node, Demotion demotion) {
         this.node = node;
         this.demotion = demotion;
         this.slots = demotion.slots;
+        this.startTimeout = new StartTimeout(node, demotion);
     }
 
     /** No leader key: race for it if this node is the healthiest, else follow. */
@@ -46,8 +45,8 @@ final class Leadership {
             node.dcsTroubleSinceLastRace = false;
             log.info("{}: DCS reachable again: waiting one cycle for members to publish before the leader race",
                     node.name);
-            return demotion.follow(c, "demoting self because i am not the healthiest node",
-                    "waiting one cycle for members to publish their WAL positions before the leader race");
+            return demotion.follow(c, "demoting self because i am not the healthiest node", Step.of(CycleAction.FOLLOW,
+                    "waiting one cycle for members to publish their WAL positions before the leader race"));
         }
         node.dcsTroubleSinceLastRace = false;
         if (!node.guardCapable) {
@@ -61,36 +60,35 @@ final class Leadership {
                 if (failover != null) {
                     node.dcs.deleteFailover(failover.version());
                 }
-                return enforcePrimaryRole(c, "acquired session lock as a leader",
+                return enforcePrimaryRole(c, Step.of(CycleAction.ACQUIRED_LOCK, "acquired session lock as a leader"),
                         "promoted self to leader by acquiring session lock");
             }
             // Somebody else won between our read and our attempt: follow the winner, not the stale view.
-            Cycle fresh = new Cycle(node.dcs.readCluster(), c.pg);
-            node.cluster = fresh.cluster;
+            Cycle fresh = new Cycle(node.readCluster(), c.pg);
             return demotion.follow(fresh, "demoted self after trying and failing to obtain lock",
-                    "following new leader after trying and failing to obtain lock");
+                    Step.of(CycleAction.FOLLOW, "following new leader after trying and failing to obtain lock"));
         }
         if (!node.config.tags().canFailover()) {
             return demotion.follow(c, "demoting self because I am not allowed to become primary",
-                    "following a different leader because I am not allowed to promote");
+                    Step.of(CycleAction.FOLLOW, "following a different leader because I am not allowed to promote"));
         }
         return demotion.follow(c, "demoting self because i am not the healthiest node",
-                "following a different leader because i am not the healthiest node");
+                Step.of(CycleAction.FOLLOW, "following a different leader because i am not the healthiest node"));
     }
 
     /** A leader key exists: the holder refreshes it and stays (or becomes) primary; others follow. */
     Step processHealthy(Cycle c) {
         if (c.cluster.isLeader(node.name)) {
             if (node.lock.update()) {
-                Step manual = processManualFailoverFromLeader(c);
-                if (manual != null) {
+                ManualFailover manual = processManualFailoverFromLeader(c);
+                if (manual.demotion() != null) {
                     writeStatus(c);
-                    return manual;
+                    return manual.demotion();
                 }
-                Step step = enforcePrimaryRole(c, node.iAm(", the leader with the lock"),
+                Step step = enforcePrimaryRole(c, Step.of(CycleAction.NONE, node.iAm(", the leader with the lock")),
                         "promoted self to leader because I had the session lock");
                 writeStatus(c); // after the slots were kept, so that their positions are this cycle's
-                return step;
+                return step.wakingIn(manual.dueIn());
             }
             log.error("{}: failed to update leader lock", node.name);
             if (node.actsAsPrimary(c.pg)) {
@@ -102,12 +100,16 @@ final class Leadership {
         node.lock.lost();
         String leader = c.cluster.leaderName().orElse("");
         return demotion.follow(c, "demoting self because I do not have the lock and I was a leader",
-                node.iAm(", a secondary, and following a leader (" + leader + ")"));
+                Step.of(CycleAction.NONE, node.iAm(", a secondary, and following a leader (" + leader + ")")));
     }
 
-    /** The lock is held: be primary, promoting if needed. */
-    Step enforcePrimaryRole(Cycle c, String message, String promoteMessage) {
-        boolean acquired = message.startsWith("acquired");
+    /**
+     * The lock is held: be primary, promoting if needed.
+     *
+     * @param asPrimary      the step when PostgreSQL already runs as primary
+     * @param promoteMessage the message when it has to be promoted
+     */
+    Step enforcePrimaryRole(Cycle c, Step asPrimary, String promoteMessage) {
         if (!node.lock.guardActivated()) {
             if (node.actsAsPrimary(c.pg)) {
                 return demotion.demote(Demotion.Mode.IMMEDIATE,
@@ -122,7 +124,7 @@ final class Leadership {
             node.followConfigured = false;
             updateClusterHistory(c.cluster, c.pg.timeline());
             slots.keep(c.cluster);
-            return Step.of(acquired ? CycleAction.ACQUIRED_LOCK : CycleAction.NONE, message);
+            return asPrimary;
         }
         // Like Patroni after pg_ctl promote: announce the new role at once; if the promotion is
         // cancelled or fails, the role goes back to replica and that is announced too.
@@ -146,15 +148,24 @@ final class Leadership {
     }
 
     /**
+     * What the lock holder does about the {@code failover} key: the step when it demotes itself, or
+     * how soon a scheduled request falls due when that is before the next loop.
+     *
+     * @param demotion the step when it demotes for the request, else null
+     * @param dueIn    how soon the next cycle must run for a request due before then, else null
+     */
+    record ManualFailover(Step demotion, Duration dueIn) {
+        static final ManualFailover NONE = new ManualFailover(null, null);
+    }
+
+    /**
      * The lock holder acts on the {@code failover} key: demotes itself for a due switchover or
      * failover to a healthy member, and cleans up requests it cannot honour.
-     *
-     * @return the step when it demotes, else null (the key may have been cleaned up)
      */
-    Step processManualFailoverFromLeader(Cycle c) {
+    ManualFailover processManualFailoverFromLeader(Cycle c) {
         Failover failover = c.cluster.failover();
         if (failover == null) {
-            return null;
+            return ManualFailover.NONE;
         }
         String action = failover.actionName();
         if (failover.scheduledAt() != null) {
@@ -164,32 +175,31 @@ final class Leadership {
             } catch (DateTimeParseException e) {
                 log.warn("{}: Incorrect value of scheduled_at: {}", node.name, failover.scheduledAt());
                 cleanUp(failover);
-                return null;
+                return ManualFailover.NONE;
             }
             Instant now = node.clock.wallTime();
             Duration delta = Duration.between(now, when.get().toInstant());
             if (delta.compareTo(node.settings.loopWait()) > 0) {
                 log.info("{}: Awaiting {} at {} (in {} seconds)", node.name, action, failover.scheduledAt(),
                         delta.toSeconds());
-                return null;
+                return ManualFailover.NONE;
             }
             if (delta.negated().compareTo(node.settings.loopWait().multipliedBy(3).dividedBy(2)) > 0) {
                 log.warn("{}: Found a stale {} value, cleaning up: {}", node.name, action, failover.scheduledAt());
                 cleanUp(failover);
-                return null;
+                return ManualFailover.NONE;
             }
             if (delta.isNegative() || delta.isZero()) {
                 log.info("{}: Manual scheduled {} at {}", node.name, action, failover.scheduledAt());
             } else {
-                wakeUpIn = delta;
-                return null;
+                return new ManualFailover(null, delta);
             }
         }
         if (failover.leader() == null || failover.leader().equals(node.name)) {
             if (failover.candidate() == null || !failover.candidate().equals(node.name)) {
                 if (node.election.isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
-                    return demotion.demote(Demotion.Mode.GRACEFUL,
-                            Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote");
+                    return new ManualFailover(demotion.demote(Demotion.Mode.GRACEFUL,
+                            Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote"), null);
                 }
                 log.warn("{}: {}: no healthy members found, {} is not possible", node.name, action, action);
             } else {
@@ -200,7 +210,7 @@ final class Leadership {
             log.warn("{}: {}: leader name does not match: {} != {}", node.name, action, failover.leader(), node.name);
         }
         cleanUp(failover);
-        return null;
+        return ManualFailover.NONE;
     }
 
     private void cleanUp(Failover failover) {
@@ -217,23 +227,17 @@ final class Leadership {
     Step handleLongActionInProgress(Cycle c) {
         LongAction a = node.action;
         if (c.cluster.isLeader(node.name) && node.lock.update()) {
-            Duration timeout = node.settings.primaryStartTimeout();
-            if (a.kind() == LongAction.Kind.CRASH_RECOVERY && node.elapsed(a).compareTo(timeout) > 0
+            if (a.kind() == LongAction.Kind.CRASH_RECOVERY
+                    && node.elapsed(a).compareTo(node.settings.primaryStartTimeout()) > 0
                     && node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
                 log.info("{}: Demoting self because crash recovery is taking too long", node.name);
                 node.cancelAction();
                 return demotion.demote(Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "terminated crash recovery because of startup timeout"));
             }
-            Duration startTimeout = node.startTimeout != null ? node.startTimeout : timeout;
-            if (a.kind().isStart() && node.elapsed(a).compareTo(startTimeout) >= 0) {
-                // Patroni's handle_starting_instance() once the start timeout has passed.
-                if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
-                    return demotion.demote(Demotion.Mode.IMMEDIATE,
-                            Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
-                }
-                return Step.of(CycleAction.WAIT,
-                        "primary start has timed out, but continuing to wait because failover is not possible");
+            Step timedOut = a.kind().isStart() ? startTimeout.check(c, node.elapsed(a)) : null;
+            if (timedOut != null) {
+                return timedOut;
             }
             return Step.of(CycleAction.IN_PROGRESS, "updated leader lock during " + a.name());
         }

@@ -52,8 +52,12 @@ final class Node {
     String upstream;
     /** The leader of the last view that had one. */
     String formerLeader;
-    /** The cluster as read by the last successful DCS read. */
-    ClusterView cluster = ClusterView.EMPTY;
+    /**
+     * The cluster as the latest successful read ({@link #readCluster()}) saw it. A cycle's
+     * decisions use their {@link Cycle}'s view; this one serves what runs outside them: the
+     * completion of a long action (it runs before the cycle reads) and {@code status()}.
+     */
+    ClusterView lastView = ClusterView.EMPTY;
     /** The last observed PostgreSQL state, and since when (clock nanos). */
     PostgresState lastState;
     long stateSinceNanos;
@@ -89,6 +93,12 @@ final class Node {
         this.events = new Events(config.name(), listener);
         this.lock = new LeaderLock(config.name(), dcs, clock, guard, events);
         useSettings(config.bootstrapDcs());
+    }
+
+    /** Reads the whole cluster from the DCS; the view becomes {@link #lastView}. */
+    ClusterView readCluster() {
+        lastView = dcs.readCluster();
+        return lastView;
     }
 
     /**
@@ -141,7 +151,7 @@ final class Node {
      */
     void rememberTimeline(long timeline, String creatorIfUnknown) {
         knownTimeline = timeline;
-        knownTimelineCreator = cluster.history().switchOf(timeline - 1)
+        knownTimelineCreator = lastView.history().switchOf(timeline - 1)
                 .map(dev.pgha.cluster.TimelineHistory.Entry::newLeader).orElse(creatorIfUnknown);
     }
 
@@ -171,11 +181,11 @@ final class Node {
      * @return whether the key was this node's and is now deleted
      */
     boolean releaseLockWithLastPosition() {
-        if (cluster.isLeader(name)) {
+        if (lastView.isLeader(name)) {
             try {
                 var cd = postgres.controlData();
-                if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > cluster.status().optime()) {
-                    dcs.writeStatus(cluster.status().withOptime(cd.checkpointLocation().value()));
+                if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > lastView.status().optime()) {
+                    dcs.writeStatus(lastView.status().withOptime(cd.checkpointLocation().value()));
                 }
             } catch (dev.pgha.postgres.PostgresException e) {
                 log.warn("{}: could not read the shutdown position: {}", name, e.getMessage());

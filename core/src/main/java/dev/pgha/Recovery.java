@@ -25,12 +25,14 @@ final class Recovery {
     private final Demotion demotion;
     private final Rewinder rewinder;
     private final Leadership leadership;
+    private final StartTimeout startTimeout;
 
     Recovery(Node node, Demotion demotion, Rewinder rewinder, Leadership leadership) {
         this.node = node;
         this.demotion = demotion;
         this.rewinder = rewinder;
         this.leadership = leadership;
+        this.startTimeout = new StartTimeout(node, demotion);
     }
 
     /** Patroni's {@code recover()}: PostgreSQL is down; bring it back in the right role. */
@@ -97,7 +99,7 @@ final class Recovery {
         node.startTimeout = null;
         String upstreamName = upstream == null ? null : upstream.name();
         demotion.slots.followChanged();
-        var op = node.postgres.follow(upstream, SlotKeeper.slotToFollow(node, upstream));
+        var op = node.postgres.follow(upstream, SlotKeeper.slotToFollow(node, c.cluster, upstream));
         return node.start("restarting after failure", LongAction.Kind.START, op,
                 (ok, detail) -> {
                     if (ok) {
@@ -159,21 +161,17 @@ final class Recovery {
             return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                     "stopped PostgreSQL while starting up because leader key was lost"));
         }
-        Duration timeout = node.startTimeout != null ? node.startTimeout : node.settings.primaryStartTimeout();
-        Duration left = timeout.minus(node.timeInState());
-        if (left.isNegative() || left.isZero()) {
-            if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
-                        Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
-            }
-            return Step.of(CycleAction.WAIT,
-                    "primary start has timed out, but continuing to wait because failover is not possible");
+        Step timedOut = startTimeout.check(c, node.timeInState());
+        if (timedOut != null) {
+            return timedOut;
         }
-        Step manual = leadership.processManualFailoverFromLeader(c);
-        if (manual != null) {
-            return manual;
+        Leadership.ManualFailover manual = leadership.processManualFailoverFromLeader(c);
+        if (manual.demotion() != null) {
+            return manual.demotion();
         }
+        Duration left = startTimeout.limit().minus(node.timeInState());
         return Step.of(CycleAction.WAIT, String.format(Locale.ROOT,
-                "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0));
+                "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0))
+                .wakingIn(manual.dueIn());
     }
 }

@@ -51,9 +51,9 @@ final class SlotKeeper {
         this.node = node;
     }
 
-    /** The slot this node streams through when it follows {@code upstream}; null for none. */
-    static String slotToFollow(Node node, Member upstream) {
-        if (!node.settings.useSlots() || upstream == null || !node.cluster.isLeader(upstream.name())) {
+    /** The slot this node streams through when it follows {@code upstream} of {@code view}; null for none. */
+    static String slotToFollow(Node node, ClusterView view, Member upstream) {
+        if (!node.settings.useSlots() || upstream == null || !view.isLeader(upstream.name())) {
             return null; // only the leader keeps member slots; a cascading upstream has none
         }
         return SlotNames.fromMemberName(node.name);
