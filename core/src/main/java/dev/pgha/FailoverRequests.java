@@ -11,6 +11,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Switchover and failover requests: the candidate checks Patroni's REST API makes, then the
@@ -42,9 +43,9 @@ final class FailoverRequests {
     }
 
     /** For a member: the rules of the settings in force on it. */
-    FailoverRequests(Node node) {
+    FailoverRequests(Node node, Supplier<Election> inForce) {
         this.dcs = node.dcs;
-        this.rules = view -> node.election;
+        this.rules = view -> inForce.get();
         this.clock = node.clock;
     }
 

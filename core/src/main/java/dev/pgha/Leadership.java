@@ -11,7 +11,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,26 +33,26 @@ final class Leadership {
         this.node = node;
         this.demotion = demotion;
         this.slots = demotion.slots;
-        this.startTimeout = new StartTimeout(node, demotion);
+        this.startTimeout = new StartTimeout(demotion);
     }
 
     /** No leader key: race for it if this node is the healthiest, else follow. */
     Step processUnhealthy(Cycle c) {
-        if (node.dcsTroubleSinceLastRace && !c.pg.isRunningPrimary()) {
+        if (c.state.dcsTroubleSinceLastRace() && !c.pg.isRunningPrimary()) {
             // Without REST calls the members' WAL positions come from their keys, which may have
             // expired during the outage: publish ours now and race on the next cycle.
-            node.dcsTroubleSinceLastRace = false;
+            c.state = c.state.withDcsTroubleSinceLastRace(false);
             log.info("{}: DCS reachable again: waiting one cycle for members to publish before the leader race",
                     node.name);
             return demotion.follow(c, "demoting self because i am not the healthiest node", Step.of(CycleAction.FOLLOW,
                     "waiting one cycle for members to publish their WAL positions before the leader race"));
         }
-        node.dcsTroubleSinceLastRace = false;
-        if (!node.guardCapable) {
+        c.state = c.state.withDcsTroubleSinceLastRace(false);
+        if (!c.state.guardCapable()) {
             // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
             // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
             log.warn("{}: Watchdog device is not usable", node.name);
-        } else if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
+        } else if (c.state.election().isHealthiestNode(c.cluster, c.pg, c.state.formerLeader())) {
             if (node.lock.acquire()) {
                 slots.reset(c.cluster.status());
                 Failover failover = c.cluster.failover();
@@ -64,8 +63,8 @@ final class Leadership {
                         "promoted self to leader by acquiring session lock");
             }
             // Somebody else won between our read and our attempt: follow the winner, not the stale view.
-            Cycle fresh = new Cycle(node.readCluster(), c.pg);
-            return demotion.follow(fresh, "demoted self after trying and failing to obtain lock",
+            node.readCluster(c);
+            return demotion.follow(c, "demoted self after trying and failing to obtain lock",
                     Step.of(CycleAction.FOLLOW, "following new leader after trying and failing to obtain lock"));
         }
         if (!node.config.tags().canFailover()) {
@@ -91,8 +90,8 @@ final class Leadership {
                 return step.wakingIn(manual.dueIn());
             }
             log.error("{}: failed to update leader lock", node.name);
-            if (node.actsAsPrimary(c.pg)) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK,
+            if (Node.actsAsPrimary(c.state, c.pg)) {
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK,
                         Step.of(CycleAction.DEMOTE, "demoted self because failed to update leader lock in DCS"));
             }
             return Step.of(CycleAction.WAIT, "not promoting because failed to update leader lock in DCS");
@@ -111,37 +110,34 @@ final class Leadership {
      */
     Step enforcePrimaryRole(Cycle c, Step asPrimary, String promoteMessage) {
         if (!node.lock.guardActivated()) {
-            if (node.actsAsPrimary(c.pg)) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
+            if (Node.actsAsPrimary(c.state, c.pg)) {
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "Demoting self because watchdog could not be activated"));
             }
             node.lock.release();
             return Step.of(CycleAction.RELEASE_LOCK, "Not promoting self because watchdog could not be activated");
         }
         if (c.pg.isRunningPrimary()) {
-            node.setRole(PostgresRole.PRIMARY);
-            node.upstream = null;
-            node.followConfigured = false;
+            node.setRole(c, PostgresRole.PRIMARY);
+            c.state = c.state.followingNobody();
             updateClusterHistory(c.cluster, c.pg.timeline());
-            slots.keep(c.cluster);
+            slots.keep(c.state.settings(), c.cluster);
             return asPrimary;
         }
         // Like Patroni after pg_ctl promote: announce the new role at once; if the promotion is
         // cancelled or fails, the role goes back to replica and that is announced too.
-        node.setRole(PostgresRole.PROMOTED);
-        node.callback(HaListener.Callback.ON_ROLE_CHANGE);
-        return node.start("promote", LongAction.Kind.PROMOTE, node.postgres.promote(), (ok, detail) -> {
+        node.setRole(c, PostgresRole.PROMOTED);
+        node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
+        return node.start(c, "promote", LongAction.Kind.PROMOTE, node.postgres.promote(), (later, ok, detail) -> {
             if (ok) {
-                node.setRole(PostgresRole.PRIMARY);
-                node.upstream = null;
-                node.followConfigured = false;
+                node.setRole(later, PostgresRole.PRIMARY);
                 List<TimelineHistory.Entry> lineage = node.postgres.timelineHistory();
-                node.knownTimeline = lineage.isEmpty() ? 0 : lineage.get(lineage.size() - 1).timeline() + 1;
-                node.knownTimelineCreator = node.name;
+                later.state = later.state.followingNobody().withKnownTimeline(
+                        lineage.isEmpty() ? 0 : lineage.get(lineage.size() - 1).timeline() + 1, node.name);
             } else {
                 log.warn("{}: promote failed: {}", node.name, detail);
-                node.setRole(PostgresRole.REPLICA);
-                node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                node.setRole(later, PostgresRole.REPLICA);
+                node.callback(later, HaListener.Callback.ON_ROLE_CHANGE);
             }
             return null;
         }, Step.of(CycleAction.PROMOTE, promoteMessage));
@@ -179,12 +175,12 @@ final class Leadership {
             }
             Instant now = node.clock.wallTime();
             Duration delta = Duration.between(now, when.get().toInstant());
-            if (delta.compareTo(node.settings.loopWait()) > 0) {
+            if (delta.compareTo(c.state.settings().loopWait()) > 0) {
                 log.info("{}: Awaiting {} at {} (in {} seconds)", node.name, action, failover.scheduledAt(),
                         delta.toSeconds());
                 return ManualFailover.NONE;
             }
-            if (delta.negated().compareTo(node.settings.loopWait().multipliedBy(3).dividedBy(2)) > 0) {
+            if (delta.negated().compareTo(c.state.settings().loopWait().multipliedBy(3).dividedBy(2)) > 0) {
                 log.warn("{}: Found a stale {} value, cleaning up: {}", node.name, action, failover.scheduledAt());
                 cleanUp(failover);
                 return ManualFailover.NONE;
@@ -197,8 +193,8 @@ final class Leadership {
         }
         if (failover.leader() == null || failover.leader().equals(node.name)) {
             if (failover.candidate() == null || !failover.candidate().equals(node.name)) {
-                if (node.election.isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
-                    return new ManualFailover(demotion.demote(Demotion.Mode.GRACEFUL,
+                if (c.state.election().isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
+                    return new ManualFailover(demotion.demote(c, Demotion.Mode.GRACEFUL,
                             Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote"), null);
                 }
                 log.warn("{}: {}: no healthy members found, {} is not possible", node.name, action, action);
@@ -225,14 +221,14 @@ final class Leadership {
      * @return the step
      */
     Step handleLongActionInProgress(Cycle c) {
-        LongAction a = node.action;
+        LongAction a = c.state.action();
         if (c.cluster.isLeader(node.name) && node.lock.update()) {
             if (a.kind() == LongAction.Kind.CRASH_RECOVERY
-                    && node.elapsed(a).compareTo(node.settings.primaryStartTimeout()) > 0
-                    && node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
+                    && node.elapsed(a).compareTo(c.state.settings().primaryStartTimeout()) > 0
+                    && c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
                 log.info("{}: Demoting self because crash recovery is taking too long", node.name);
-                node.cancelAction();
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
+                node.cancelAction(c);
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "terminated crash recovery because of startup timeout"));
             }
             Step timedOut = a.kind().isStart() ? startTimeout.check(c, node.elapsed(a)) : null;
@@ -242,23 +238,23 @@ final class Leadership {
             return Step.of(CycleAction.IN_PROGRESS, "updated leader lock during " + a.name());
         }
         if (a.kind() == LongAction.Kind.PROMOTE && !c.pg.isRunningPrimary()) {
-            node.cancelAction();
-            node.setRole(PostgresRole.REPLICA);
-            node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+            node.cancelAction(c);
+            node.setRole(c, PostgresRole.REPLICA);
+            node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
             return Step.of(CycleAction.DEMOTE, "lost leader before promote");
         }
-        if (node.actsAsPrimary(c.pg) && a.kind() != LongAction.Kind.DEMOTE) {
+        if (Node.actsAsPrimary(c.state, c.pg) && a.kind() != LongAction.Kind.DEMOTE) {
             log.info("{}: Demoting primary during {}", node.name, a.name());
             boolean mayAcceptWrites = c.pg.isRunningPrimary() || a.kind().isStart()
                     || a.kind() == LongAction.Kind.PROMOTE;
             if (mayAcceptWrites) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK,
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK,
                         Step.of(CycleAction.DEMOTE, "lost leader lock during " + a.name()));
             }
             // Nothing accepts writes (e.g. single-user crash recovery): let the action finish, so
             // the next recover() repairs the data directory instead of starting it diverged.
             node.lock.forgetKeepingGuard();
-            node.setRole(PostgresRole.DEMOTED);
+            node.setRole(c, PostgresRole.DEMOTED);
             return Step.of(CycleAction.DEMOTE, "lost leader lock during " + a.name());
         }
         if (c.cluster.isUnlocked()) {
@@ -275,7 +271,7 @@ final class Leadership {
         if (!c.pg.isRunningPrimary()) {
             return;
         }
-        ClusterStatus status = slots.status(c.pg.walPosition().value(), c.cluster.status());
+        ClusterStatus status = slots.status(c.state.settings(), c.pg.walPosition().value(), c.cluster.status());
         if (!status.equals(c.cluster.status())) {
             node.dcs.writeStatus(status);
         }

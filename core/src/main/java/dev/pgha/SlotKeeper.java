@@ -52,8 +52,8 @@ final class SlotKeeper {
     }
 
     /** The slot this node streams through when it follows {@code upstream} of {@code view}; null for none. */
-    static String slotToFollow(Node node, ClusterView view, Member upstream) {
-        if (!node.settings.useSlots() || upstream == null || !view.isLeader(upstream.name())) {
+    String slotToFollow(ClusterSettings settings, ClusterView view, Member upstream) {
+        if (!settings.useSlots() || upstream == null || !view.isLeader(upstream.name())) {
             return null; // only the leader keeps member slots; a cascading upstream has none
         }
         return SlotNames.fromMemberName(node.name);
@@ -72,8 +72,8 @@ final class SlotKeeper {
     }
 
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */
-    void keep(ClusterView view) {
-        if (!node.settings.useSlots()) {
+    void keep(ClusterSettings settings, ClusterView view) {
+        if (!settings.useSlots()) {
             return;
         }
         if (!seeded) {
@@ -81,7 +81,7 @@ final class SlotKeeper {
         }
         Map<String, Lsn> existing = node.postgres.replicationSlotPositions();
         long now = node.clock.nanoTime();
-        Duration ttl = node.settings.memberSlotsTtl();
+        Duration ttl = settings.memberSlotsTtl();
         String own = SlotNames.fromMemberName(node.name);
         Set<String> present = wanted(view, "");
         present.add(own);
@@ -107,7 +107,7 @@ final class SlotKeeper {
             if (wanted.contains(slot)) {
                 kept.put(slot, e.getValue().value());
             }
-            if (wanted.contains(slot) || node.settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
+            if (wanted.contains(slot) || settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
                 absentSince.remove(slot);
                 continue;
             }
@@ -142,8 +142,8 @@ final class SlotKeeper {
      * permanent slots, which pgha does not have). Before the first {@link #keep} of this term it
      * keeps what {@code current} holds besides the optime.
      */
-    ClusterStatus status(long walPosition, ClusterStatus current) {
-        if (!node.settings.useSlots() || node.settings.memberSlotsTtl().isZero()) {
+    ClusterStatus status(ClusterSettings settings, long walPosition, ClusterStatus current) {
+        if (!settings.useSlots() || settings.memberSlotsTtl().isZero()) {
             return new ClusterStatus(walPosition, Map.of(), List.of());
         }
         if (!seeded) {
@@ -165,15 +165,15 @@ final class SlotKeeper {
      * {@code view} — left over from when it was primary, they would hold WAL on it for ever.
      * Slots of other names and ignored slots stay.
      */
-    void dropOnReplica(ClusterView view) {
-        if (replicaChecked || !node.settings.useSlots()) {
+    void dropOnReplica(ClusterSettings settings, ClusterView view) {
+        if (replicaChecked || !settings.useSlots()) {
             return;
         }
         replicaChecked = true;
         Set<String> drop = new TreeSet<>(node.postgres.replicationSlots());
         Set<String> members = wanted(view, "");
         drop.retainAll(members);
-        drop.removeIf(node.settings::ignoresPhysicalSlot);
+        drop.removeIf(settings::ignoresPhysicalSlot);
         if (!drop.isEmpty()) {
             log.info("{}: dropping member slots left on this replica: {}", node.name, drop);
             if (!node.postgres.syncReplicationSlots(Set.of(), drop)) {

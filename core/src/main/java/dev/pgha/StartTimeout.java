@@ -10,17 +10,15 @@ import java.time.Duration;
  */
 final class StartTimeout {
 
-    private final Node node;
     private final Demotion demotion;
 
-    StartTimeout(Node node, Demotion demotion) {
-        this.node = node;
+    StartTimeout(Demotion demotion) {
         this.demotion = demotion;
     }
 
     /** How long the current start may take. */
-    Duration limit() {
-        return node.startTimeout != null ? node.startTimeout : node.settings.primaryStartTimeout();
+    Duration limit(NodeState s) {
+        return s.startTimeout() != null ? s.startTimeout() : s.settings().primaryStartTimeout();
     }
 
     /**
@@ -29,11 +27,11 @@ final class StartTimeout {
      * @return null while within the timeout; past it, the demotion or the step that keeps waiting
      */
     Step check(Cycle c, Duration elapsed) {
-        if (elapsed.compareTo(limit()) < 0) {
+        if (elapsed.compareTo(limit(c.state)) < 0) {
             return null;
         }
-        if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
-            return demotion.demote(Demotion.Mode.IMMEDIATE,
+        if (c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
+            return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                     Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
         }
         return Step.of(CycleAction.WAIT,
