@@ -88,7 +88,7 @@ final class Bootstrapper {
             return cancelInitialization(c, detail);
         }
         node.setRole(c, PostgresRole.PRIMARY);
-        if (!node.lock.acquire() && !node.lock.update()) {
+        if (!node.lock.acquire(c) && !node.lock.update(c)) {
             log.error("{}: somebody else holds the leader key after bootstrap; stepping down", node.name);
             return cancelInitialization(c, "leader key taken by another member during bootstrap");
         }
@@ -120,7 +120,7 @@ final class Bootstrapper {
     Step cancelInitialization(Cycle c, String detail) {
         log.error("{}: Failed to bootstrap cluster: {}", node.name, detail);
         c.state = c.state.withBootstrapping(false);
-        node.lock.release();
+        node.lock.release(c);
         node.dcs.cancelInitialization();
         node.setRole(c, PostgresRole.UNINITIALIZED);
         if (node.postgres.status().postmasterRunning()) {

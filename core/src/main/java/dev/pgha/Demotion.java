@@ -61,7 +61,7 @@ final class Demotion {
         node.cancelAction(c);
         boolean immediate = mode == Mode.IMMEDIATE || mode == Mode.IMMEDIATE_NOLOCK;
         if (mode == Mode.OFFLINE || mode == Mode.IMMEDIATE_NOLOCK) {
-            node.lock.forgetKeepingGuard();
+            node.lock.forgetKeepingGuard(c);
         }
         boolean signaled = node.postgres.status().postmasterRunning();
         var op = node.postgres.stop(immediate ? StopMode.IMMEDIATE : StopMode.FAST, mode == Mode.GRACEFUL);
@@ -85,7 +85,7 @@ final class Demotion {
             // Patroni's release without last_lsn: a checkpoint this stop did not write (e.g. the one
             // single-user crash recovery left, after a WAL segment switch) says nothing the
             // replicas could have received, and would make them all look far behind.
-            node.lock.release();
+            node.lock.release(c);
         }
         if (mode == Mode.OFFLINE) {
             return null;

@@ -94,11 +94,12 @@ final class HaEngine {
         // A finished action's completion acts first (it may release the lock or start the next
         // action), so that everything this cycle decides sees the DCS as the completion left it.
         Step done = node.pollAction(c);
-        c.state = c.state.withGuardCapable(node.lock.guardCapable());
+        boolean guardCapable = node.lock.guardCapable(c);
+        c.state = c.state.withGuardCapable(guardCapable);
         ClusterView cluster = node.readCluster(c);
         node.useSettings(c, dynamicSettings.next(cluster.config(), c.state.settings()));
         if (!cluster.isLeader(node.name)) {
-            node.lock.lost();
+            node.lock.lost(c);
         }
         if (cluster.leaderName().isPresent()) {
             c.state = c.state.withFormerLeader(cluster.leaderName().get());
@@ -110,7 +111,7 @@ final class HaEngine {
         adoptClusterKeys(c);
         if (done != null) {
             if (cluster.isLeader(node.name)) {
-                node.lock.update();
+                node.lock.update(c);
             }
             return done;
         }
@@ -183,7 +184,7 @@ final class HaEngine {
             Step report = node.start(c, "stopping PostgreSQL without a data directory", LongAction.Kind.DEMOTE,
                     node.postgres.stop(StopMode.IMMEDIATE, false), (later, ok, detail) -> {
                         if (ok && leader) {
-                            node.lock.release();
+                            node.lock.release(later);
                         }
                         return null;
                     }, leader ? released : Step.of(CycleAction.DEMOTE, "stopping PostgreSQL: data dir "
@@ -192,7 +193,7 @@ final class HaEngine {
             return report;
         }
         if (leader) {
-            node.lock.release();
+            node.lock.release(c);
             return released;
         }
         if (inaccessible) {
@@ -217,7 +218,7 @@ final class HaEngine {
                 log.error("{}: system ID mismatch, node {} belongs to a different cluster: {} != {}",
                         node.name, node.name, cluster.initialize(), sysid);
                 if (cluster.isLeader(node.name)) {
-                    node.lock.release();
+                    node.lock.release(c);
                     return Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily due to the system ID mismatch");
                 }
                 return Step.of(CycleAction.FAILED, "system ID mismatch, node " + node.name
@@ -245,7 +246,7 @@ final class HaEngine {
         try {
             PostgresStatus pg = node.observe(c);
             LongAction a = c.state.action();
-            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg) && !node.lock.isHeld()
+            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg) && !node.lock.isHeld(c.state)
                     && (a == null || a.kind() != LongAction.Kind.DEMOTE)) {
                 log.warn("{}: running as primary without a valid lease after an unexpected error: demoting", node.name);
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
@@ -266,7 +267,7 @@ final class HaEngine {
                 node.pollAction(c);
             }
             PostgresStatus pg = node.observe(c);
-            node.lock.forgetKeepingGuard();
+            node.lock.forgetKeepingGuard(c);
             if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg)) {
                 LongAction a = c.state.action();
                 if (a != null && a.kind() == LongAction.Kind.DEMOTE) {
@@ -311,7 +312,7 @@ final class HaEngine {
         if (step.wakeUpIn() != null) {
             next = min(next, step.wakeUpIn());
         }
-        Instant deadline = node.lock.deadline();
+        Instant deadline = node.lock.deadline(c.state);
         lastResult = new CycleResult(step.action(), step.message(), c.state.roleOrUninitialized(), deadline != null,
                 next, deadline);
         log.debug("{}: {}", node.name, step.message());
@@ -325,7 +326,7 @@ final class HaEngine {
     /** What the engine knows about itself. */
     HaStatus status() {
         NodeState s = state;
-        Instant deadline = node.lock.deadline();
+        Instant deadline = node.lock.deadline(s);
         return new HaStatus(node.name, s.roleOrUninitialized(), s.lastState(), deadline != null, deadline,
                 s.lastView().leaderName().orElse(null), s.action() == null ? null : s.action().name(), lastResult,
                 s.settings());

@@ -53,7 +53,7 @@ final class Leadership {
             // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
             log.warn("{}: Watchdog device is not usable", node.name);
         } else if (c.state.election().isHealthiestNode(c.cluster, c.pg, c.state.formerLeader())) {
-            if (node.lock.acquire()) {
+            if (node.lock.acquire(c)) {
                 slots.reset(c.cluster.status());
                 Failover failover = c.cluster.failover();
                 if (failover != null) {
@@ -78,7 +78,7 @@ final class Leadership {
     /** A leader key exists: the holder refreshes it and stays (or becomes) primary; others follow. */
     Step processHealthy(Cycle c) {
         if (c.cluster.isLeader(node.name)) {
-            if (node.lock.update()) {
+            if (node.lock.update(c)) {
                 ManualFailover manual = processManualFailoverFromLeader(c);
                 if (manual.demotion() != null) {
                     writeStatus(c);
@@ -96,7 +96,7 @@ final class Leadership {
             }
             return Step.of(CycleAction.WAIT, "not promoting because failed to update leader lock in DCS");
         }
-        node.lock.lost();
+        node.lock.lost(c);
         String leader = c.cluster.leaderName().orElse("");
         return demotion.follow(c, "demoting self because I do not have the lock and I was a leader",
                 Step.of(CycleAction.NONE, node.iAm(", a secondary, and following a leader (" + leader + ")")));
@@ -114,7 +114,7 @@ final class Leadership {
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "Demoting self because watchdog could not be activated"));
             }
-            node.lock.release();
+            node.lock.release(c);
             return Step.of(CycleAction.RELEASE_LOCK, "Not promoting self because watchdog could not be activated");
         }
         if (c.pg.isRunningPrimary()) {
@@ -222,7 +222,7 @@ final class Leadership {
      */
     Step handleLongActionInProgress(Cycle c) {
         LongAction a = c.state.action();
-        if (c.cluster.isLeader(node.name) && node.lock.update()) {
+        if (c.cluster.isLeader(node.name) && node.lock.update(c)) {
             if (a.kind() == LongAction.Kind.CRASH_RECOVERY
                     && node.elapsed(a).compareTo(c.state.settings().primaryStartTimeout()) > 0
                     && c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
@@ -253,7 +253,7 @@ final class Leadership {
             }
             // Nothing accepts writes (e.g. single-user crash recovery): let the action finish, so
             // the next recover() repairs the data directory instead of starting it diverged.
-            node.lock.forgetKeepingGuard();
+            node.lock.forgetKeepingGuard(c);
             node.setRole(c, PostgresRole.DEMOTED);
             return Step.of(CycleAction.DEMOTE, "lost leader lock during " + a.name());
         }

@@ -47,7 +47,6 @@ final class Node {
     NodeState initialState() {
         NodeState s = NodeState.initial(name, config);
         dcs.setRetryTimeout(s.settings().retryTimeout());
-        lock.useTtl(s.settings().ttl());
         return s;
     }
 
@@ -63,8 +62,8 @@ final class Node {
     }
 
     /**
-     * Puts {@code next} in force: the lease, the election rules and the DCS client's retry timeout
-     * follow it from now on.
+     * Puts {@code next} in force: the next lease asks for its {@code ttl}, and the election rules
+     * and the DCS client's retry timeout follow it from now on.
      */
     void useSettings(Cycle c, ClusterSettings next) {
         NodeState s = c.state;
@@ -74,7 +73,6 @@ final class Node {
         if (!s.settings().retryTimeout().equals(next.retryTimeout())) {
             dcs.setRetryTimeout(next.retryTimeout());
         }
-        lock.useTtl(next.ttl());
         c.state = s.withSettings(next, new Election(name, config.tags(), next));
     }
 
@@ -156,7 +154,7 @@ final class Node {
                 log.warn("{}: could not read the shutdown position: {}", name, e.getMessage());
             }
         }
-        return lock.release();
+        return lock.release(c);
     }
 
     /** Whether the engine believes PostgreSQL is, or is becoming, a primary. */

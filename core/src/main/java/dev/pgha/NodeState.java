@@ -41,19 +41,21 @@ import java.util.function.Consumer;
  * @param rewind                  Patroni's rewind state
  * @param settings                the cluster-wide settings in force (the {@code config} key's)
  * @param election                the election rules under {@code settings}
+ * @param lock                    what this node knows of its leader lock
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
                  String formerLeader, ClusterView lastView, PostgresState lastState, long stateSinceNanos,
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
                  Duration startTimeout, boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
-                 Election election) {
+                 Election election, LeaderLock.State lock) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
-                0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s));
+                0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
+                LeaderLock.State.INITIAL);
     }
 
     /** The role, {@link PostgresRole#UNINITIALIZED} until the first cycle decided it. */
@@ -151,6 +153,10 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         });
     }
 
+    NodeState withLock(LeaderLock.State value) {
+        return with(b -> b.lock = value);
+    }
+
     private NodeState with(Consumer<Copy> edit) {
         Copy b = new Copy(this);
         edit.accept(b);
@@ -179,6 +185,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         Rewinder.State rewind;
         ClusterSettings settings;
         Election election;
+        LeaderLock.State lock;
 
         Copy(NodeState s) {
             role = s.role;
@@ -201,13 +208,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             rewind = s.rewind;
             settings = s.settings;
             election = s.election;
+            lock = s.lock;
         }
 
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
                     followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, startTimeout, guardCapable, rewind, settings,
-                    election);
+                    election, lock);
         }
     }
 }

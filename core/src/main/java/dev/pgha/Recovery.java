@@ -37,7 +37,7 @@ final class Recovery {
 
     /** Patroni's {@code recover()}: PostgreSQL is down; bring it back in the right role. */
     Step recover(Cycle c) {
-        boolean locked = c.cluster.isLeader(node.name) && node.lock.update();
+        boolean locked = c.cluster.isLeader(node.name) && node.lock.update(c);
         Duration timeout = null;
         if (locked) {
             timeout = c.state.settings().primaryStartTimeout();
@@ -129,7 +129,7 @@ final class Recovery {
                     node.setRole(c, PostgresRole.DEMOTED);
                     node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
                 }
-                node.lock.release();
+                node.lock.release(c);
                 return Step.of(CycleAction.FAILED, "removed leader key after trying and failing to start postgres");
             }
             return Step.of(CycleAction.FAILED, "failed to start postgres");
@@ -155,7 +155,7 @@ final class Recovery {
             log.info("{}: Still starting up as a standby.", node.name);
             return null;
         }
-        if (!node.lock.update()) {
+        if (!node.lock.update(c)) {
             log.info("{}: Lost lock while starting up. Demoting self.", node.name);
             return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                     "stopped PostgreSQL while starting up because leader key was lost"));

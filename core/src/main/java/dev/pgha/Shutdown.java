@@ -61,8 +61,8 @@ final class Shutdown {
             if (finished != null) {
                 return finished;
             }
-            if (node.lock.isHeld()) {
-                node.lock.update();
+            if (node.lock.isHeld(c.state)) {
+                node.lock.update(c);
             }
         } catch (DcsException | PostgresException e) {
             log.warn("{}: during shutdown: {}", node.name, e.getMessage());
