@@ -181,6 +181,21 @@ class PatroniValuesTest {
     }
 
     @Test
+    void historyTimestampsAreWrittenInPatronisFormatAndReadInEitherForm() {
+        TimelineHistory written = new TimelineHistory(List.of(new TimelineHistory.Entry(1, 100, "r",
+                TimelineHistory.formatTimestamp(java.time.Instant.parse("2026-11-21T13:20:37.104383917Z")), "node2")));
+        assertThat(PatroniValues.encodeHistory(written))
+                .isEqualTo("[[1,100,\"r\",\"2026-11-21T13:20:37.104383+00:00\",\"node2\"]]");
+
+        // as earlier pgha builds wrote it: kept as stored, and read as the same time
+        TimelineHistory zulu = read(PatroniValues.decodeHistory("[[1,100,\"r\",\"2026-11-21T13:20:37.104383Z\",\"node2\"]]"));
+        assertThat(zulu.entries().get(0).timestamp()).isEqualTo("2026-11-21T13:20:37.104383Z");
+        assertThat(zulu.entries().get(0).time().orElseThrow().toInstant())
+                .isEqualTo(written.entries().get(0).time().orElseThrow().toInstant());
+        assertThat(problems).isEmpty();
+    }
+
+    @Test
     void statusWithSlotPositionsAndRetainedSlotsAsPatroni4WritesIt() {
         // as Patroni 4 writes it with member_slots_ttl > 0 (json.dumps with separators (',', ':'))
         String patroni4 = "{\"optime\":151090208,\"slots\":{\"node1\":151090208,\"node2\":151080096},"
