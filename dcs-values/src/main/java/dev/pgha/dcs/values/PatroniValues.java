@@ -50,7 +50,7 @@ public final class PatroniValues {
      * string ({@code postgres://...}) as the {@code conn_url}; an unreadable {@code nofailover} tag
      * or {@code watchdog_failed} flag as set (the safe side). A value that is not a JSON object reads
      * as {@link Member#named(String)}, a member known only by name (as Patroni reads undecodable
-     * member data).
+     * member data), which the leader keeps no replication slot for.
      *
      * @param name  the member's name, the last segment of its key
      * @param value the stored text
