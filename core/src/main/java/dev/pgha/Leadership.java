@@ -300,7 +300,7 @@ final class Leadership {
                 merged.add(stored.get());
             } else if (e.timeline() == timeline - 1 && e.newLeader() == null) {
                 merged.add(new TimelineHistory.Entry(e.timeline(), e.switchLsn(), e.reason(),
-                        node.clock.wallTime().toString(), node.name));
+                        TimelineHistory.formatTimestamp(node.clock.wallTime()), node.name));
             } else {
                 merged.add(e);
             }

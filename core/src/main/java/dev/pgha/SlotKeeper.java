@@ -59,16 +59,27 @@ final class SlotKeeper {
         return SlotNames.fromMemberName(node.name);
     }
 
-    /** The slot names of the members of {@code view} other than {@code self}. */
+    /** The slot names of the members of {@code view} other than {@code self} that {@link #getsSlot get one}. */
     static Set<String> wanted(ClusterView view, String self) {
         Set<String> out = new TreeSet<>();
         for (Member m : view.members()) {
-            if (!m.name().equals(self)) {
+            if (!m.name().equals(self) && getsSlot(m)) {
                 out.add(SlotNames.fromMemberName(m.name()));
             }
         }
         out.remove(SlotNames.fromMemberName(self));
         return out;
+    }
+
+    /**
+     * Whether a member key names a member to keep a slot for: not one whose key did not decode
+     * (the adapters read it as {@link Member#named a member known only by name}: no agent publishes
+     * nothing), nor a blank name or one that gives no valid slot name. Such a key would otherwise
+     * make the leader hold WAL for a member that is not there.
+     */
+    static boolean getsSlot(Member m) {
+        return !m.name().isBlank() && SlotNames.isValid(SlotNames.fromMemberName(m.name()))
+                && !m.equals(Member.named(m.name()));
     }
 
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */
