@@ -3,6 +3,7 @@ package dev.pgha;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Failover;
 import dev.pgha.cluster.Member;
+import dev.pgha.cluster.MemberTags;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
 import java.util.List;
@@ -26,12 +27,20 @@ final class Election {
 
     private static final Logger log = LoggerFactory.getLogger(Election.class);
 
-    private final HaConfig config;
     private final String me;
+    private final MemberTags tags;
+    private final ClusterSettings config;
 
-    Election(HaConfig config) {
-        this.config = config;
-        this.me = config.name();
+    /**
+     * @param me       this member's name
+     * @param tags     this member's tags
+     * @param settings the cluster-wide settings in force ({@code maximum_lag_on_failover},
+     *                 {@code check_timeline})
+     */
+    Election(String me, MemberTags tags, ClusterSettings settings) {
+        this.me = me;
+        this.tags = tags;
+        this.config = settings;
     }
 
     /**
@@ -53,7 +62,7 @@ final class Election {
             }
             return true;
         }
-        if (!config.tags().canFailover()) {
+        if (!tags.canFailover()) {
             return false;
         }
         if (cluster.failover() != null) {
@@ -112,7 +121,7 @@ final class Election {
                 return false;
             }
         }
-        int myPriority = config.tags().failoverPriority();
+        int myPriority = tags.failoverPriority();
         long clusterTimeline = cluster.timeline();
         for (Member m : members) {
             if (m.name().equals(me) || !m.tags().canFailover() || m.watchdogFailed()) {

@@ -10,6 +10,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Switchover and failover requests: the candidate checks Patroni's REST API makes, then the
@@ -20,25 +22,42 @@ import java.util.Optional;
 final class FailoverRequests {
 
     private final DcsClient dcs;
-    private final Election election;
+    /** The election rules that apply to a cluster as read. */
+    private final Function<ClusterView, Election> rules;
     private final HaClock clock;
 
     /**
-     * @param config the settings whose failover rules apply ({@code maximum_lag_on_failover},
-     *               {@code check_timeline})
+     * For a tool outside the cluster: the failover rules ({@code maximum_lag_on_failover},
+     * {@code check_timeline}) are those of the cluster's {@code config} key, or of
+     * {@code config}'s {@code bootstrap.dcs} while the key holds none that is valid.
+     *
+     * @param config the tool's settings
      * @param dcs    where the cluster and the {@code failover} key live
      * @param clock  for "in the past" checks of scheduled switchovers
      */
     FailoverRequests(HaConfig config, DcsClient dcs, HaClock clock) {
+        Objects.requireNonNull(config, "config");
         this.dcs = Objects.requireNonNull(dcs, "dcs");
-        this.election = new Election(Objects.requireNonNull(config, "config"));
+        this.rules = view -> new Election(config.name(), config.tags(), settingsOf(view, config.bootstrapDcs()));
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    FailoverRequests(Node node) {
+    /** For a member: the rules of the settings in force on it. */
+    FailoverRequests(Node node, Supplier<Election> inForce) {
         this.dcs = node.dcs;
-        this.election = node.election;
+        this.rules = view -> inForce.get();
         this.clock = node.clock;
+    }
+
+    private static ClusterSettings settingsOf(ClusterView view, ClusterSettings fallback) {
+        if (view.config().data().isEmpty()) {
+            return fallback;
+        }
+        try {
+            return ClusterSettings.fromConfig(view.config().data());
+        } catch (HaConfigException e) {
+            return fallback;
+        }
     }
 
     /**
@@ -71,7 +90,7 @@ final class FailoverRequests {
         } else if (cluster.members().stream().allMatch(m -> m.name().equals(current.get()))) {
             return ActionResult.refused("switchover is not possible: cluster does not have members except leader");
         } else if (cluster.members().stream().filter(m -> !m.name().equals(current.get()))
-                .allMatch(m -> election.candidateProblem(cluster, m, 0).isPresent())) {
+                .allMatch(m -> rules.apply(cluster).candidateProblem(cluster, m, 0).isPresent())) {
             return ActionResult.refused("switchover is not possible: no good candidates have been found");
         }
         String when = null;
@@ -109,7 +128,7 @@ final class FailoverRequests {
         if (m.isEmpty()) {
             return Optional.of("member " + candidate + " does not exist");
         }
-        return election.candidateProblem(cluster, m.get(), 0);
+        return rules.apply(cluster).candidateProblem(cluster, m.get(), 0);
     }
 
     private ActionResult write(Failover failover, String message) {

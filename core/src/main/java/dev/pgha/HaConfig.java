@@ -6,68 +6,43 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The HA settings of one member, with Patroni's defaults. Immutable; build with {@link #builder()}.
+ * The HA settings of one member. Immutable; build with {@link #builder()}.
+ *
+ * <p>Settings split as in Patroni. Those of this member stay here: its scope and name, tags, the
+ * {@code api_url} it publishes and what it may do to its own data directory. Those that must be
+ * the same on every member live in the DCS's {@code config} key and are read from it on every
+ * cycle ({@link ClusterSettings}); the ones given here are {@link #bootstrapDcs()}, Patroni's
+ * {@code bootstrap.dcs}: written to the key by the member that bootstraps the cluster, written
+ * again by the leader if the key disappears, and used until a valid key has been read. The
+ * builder's setters for them ({@link Builder#ttl}, {@link Builder#loopWait}, ...) fill that part.
  *
  * <p>Validation happens when the record is created, and the message names the field by its
- * Patroni name: positive durations, {@code loop_wait + 2*retry_timeout <= ttl} (so that a primary
- * cut off from the DCS demotes before its lease can expire: never silently adjusted), non-blank
- * scope and name that are usable as a DCS key segment.
+ * Patroni name: non-blank scope and name that are usable as a DCS key segment, and the rules of
+ * {@link ClusterSettings} (positive durations, {@code loop_wait + 2*retry_timeout <= ttl}, never
+ * silently adjusted).
  *
  * @param scope                  Patroni's {@code scope}: the cluster name
  * @param name                   Patroni's {@code name}: this member's unique name
- * @param ttl                    {@code ttl}: lease of the leader key (default 30 s)
- * @param loopWait               {@code loop_wait}: interval between cycles (default 10 s)
- * @param retryTimeout           {@code retry_timeout}: longest a DCS call may take (default 10 s)
- * @param primaryStartTimeout    {@code primary_start_timeout}: how long the lock holder may try to
- *                               restart a crashed primary before failing over; 0 = fail over at
- *                               once (default 300 s)
- * @param primaryStopTimeout     {@code primary_stop_timeout}: 0 = wait for a stop as long as it takes (default 0)
- * @param maximumLagOnFailover   {@code maximum_lag_on_failover}: bytes a replica may lag behind the
- *                               last known primary position and still be promoted (default 1 MiB)
- * @param checkTimeline          {@code check_timeline}: refuse candidates on an older timeline
- *                               (default true; Patroni's default is false)
- * @param usePgRewind            {@code postgresql.use_pg_rewind}: rewind a diverged former primary (default false)
- * @param removeDataDirectoryOnRewindFailure {@code postgresql.remove_data_directory_on_rewind_failure} (default false)
- * @param removeDataDirectoryOnDivergedTimelines {@code postgresql.remove_data_directory_on_diverged_timelines} (default false)
  * @param tags                   this member's tags
  * @param apiUrl                 {@code api_url} to publish, or null when the host has no REST endpoint
- * @param useSlots               {@code postgresql.use_slots}: the primary keeps a physical replication
- *                               slot for every other member and replicas stream through theirs (default true)
- * @param memberSlotsTtl         {@code member_slots_ttl}: how long the primary keeps the slot of a member
- *                               that left the cluster; 0 = drop at once (default 30 min)
- * @param ignoreSlots            {@code ignore_slots} (names only): slots pgha never drops (default none)
+ * @param removeDataDirectoryOnRewindFailure {@code postgresql.remove_data_directory_on_rewind_failure} (default false)
+ * @param removeDataDirectoryOnDivergedTimelines {@code postgresql.remove_data_directory_on_diverged_timelines} (default false)
+ * @param bootstrapDcs           the cluster-wide settings to bootstrap the {@code config} key with (defaults:
+ *                               {@link ClusterSettings#DEFAULTS})
  */
-public record HaConfig(String scope, String name, Duration ttl, Duration loopWait, Duration retryTimeout,
-                       Duration primaryStartTimeout, Duration primaryStopTimeout, long maximumLagOnFailover,
-                       boolean checkTimeline, boolean usePgRewind, boolean removeDataDirectoryOnRewindFailure,
-                       boolean removeDataDirectoryOnDivergedTimelines, MemberTags tags, String apiUrl,
-                       boolean useSlots, Duration memberSlotsTtl, Set<String> ignoreSlots) {
+public record HaConfig(String scope, String name, MemberTags tags, String apiUrl,
+                       boolean removeDataDirectoryOnRewindFailure, boolean removeDataDirectoryOnDivergedTimelines,
+                       ClusterSettings bootstrapDcs) {
 
     /** Validates every field; see the class description for the rules. */
     public HaConfig {
         requireKeySegment("scope", scope);
         requireKeySegment("name", name);
-        requirePositive("ttl", ttl);
-        requirePositive("loop_wait", loopWait);
-        requirePositive("retry_timeout", retryTimeout);
-        requireNonNegative("primary_start_timeout", primaryStartTimeout);
-        requireNonNegative("primary_stop_timeout", primaryStopTimeout);
-        if (maximumLagOnFailover < 0) {
-            throw new HaConfigException("maximum_lag_on_failover", "must not be negative, was " + maximumLagOnFailover);
-        }
-        Duration needed = loopWait.plus(retryTimeout.multipliedBy(2));
-        if (needed.compareTo(ttl) > 0) {
-            throw new HaConfigException("loop_wait",
-                    "breaks the rule loop_wait + 2*retry_timeout <= ttl: " + seconds(loopWait) + " + 2*"
-                            + seconds(retryTimeout) + " = " + seconds(needed) + " > ttl " + seconds(ttl)
-                            + " (a primary cut off from the DCS could not demote before its lease expires)");
-        }
-        requireNonNegative("member_slots_ttl", memberSlotsTtl);
-        ignoreSlots = Set.copyOf(Objects.requireNonNullElse(ignoreSlots, Set.of()));
         tags = Objects.requireNonNullElse(tags, MemberTags.DEFAULT);
         if (apiUrl != null && apiUrl.isBlank()) {
             apiUrl = null;
         }
+        bootstrapDcs = Objects.requireNonNullElse(bootstrapDcs, ClusterSettings.DEFAULTS);
     }
 
     /** A builder with Patroni's defaults; scope and name must be set. */
@@ -75,19 +50,12 @@ public record HaConfig(String scope, String name, Duration ttl, Duration loopWai
         return new Builder();
     }
 
-    /** A builder holding this configuration's values. */
+    /** A builder holding these values. */
     public Builder toBuilder() {
-        return new Builder().scope(scope).name(name).ttl(ttl).loopWait(loopWait).retryTimeout(retryTimeout)
-                .primaryStartTimeout(primaryStartTimeout).primaryStopTimeout(primaryStopTimeout)
-                .maximumLagOnFailover(maximumLagOnFailover).checkTimeline(checkTimeline).usePgRewind(usePgRewind)
+        return new Builder().scope(scope).name(name).tags(tags).apiUrl(apiUrl)
                 .removeDataDirectoryOnRewindFailure(removeDataDirectoryOnRewindFailure)
                 .removeDataDirectoryOnDivergedTimelines(removeDataDirectoryOnDivergedTimelines)
-                .tags(tags).apiUrl(apiUrl).useSlots(useSlots).memberSlotsTtl(memberSlotsTtl).ignoreSlots(ignoreSlots);
-    }
-
-    /** Whether a diverged data directory may be repaired (rewind or wipe), so divergence is checked at all. */
-    public boolean canRepairDivergence() {
-        return usePgRewind || removeDataDirectoryOnDivergedTimelines;
+                .bootstrapDcs(bootstrapDcs);
     }
 
     private static void requireKeySegment(String field, String value) {
@@ -99,118 +67,31 @@ public record HaConfig(String scope, String name, Duration ttl, Duration loopWai
         }
     }
 
-    private static void requirePositive(String field, Duration value) {
-        if (value == null || value.isZero() || value.isNegative()) {
-            throw new HaConfigException(field, "must be a positive duration, was " + value);
-        }
-    }
-
-    private static void requireNonNegative(String field, Duration value) {
-        if (value == null || value.isNegative()) {
-            throw new HaConfigException(field, "must be zero or a positive duration, was " + value);
-        }
-    }
-
-    private static String seconds(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    }
-
-    /** Collects settings; {@link #build()} validates them. Defaults are Patroni's. */
+    /**
+     * Builds {@link HaConfig}. The cluster-wide setters fill {@link HaConfig#bootstrapDcs()}; a later
+     * {@link #bootstrapDcs(ClusterSettings)} replaces what they set, and they refine what it set.
+     */
     public static final class Builder {
         private String scope;
         private String name;
-        private Duration ttl = Duration.ofSeconds(30);
-        private Duration loopWait = Duration.ofSeconds(10);
-        private Duration retryTimeout = Duration.ofSeconds(10);
-        private Duration primaryStartTimeout = Duration.ofSeconds(300);
-        private Duration primaryStopTimeout = Duration.ZERO;
-        private long maximumLagOnFailover = 1024 * 1024;
-        private boolean checkTimeline = true;
-        private boolean usePgRewind;
-        private boolean removeDataDirectoryOnRewindFailure;
-        private boolean removeDataDirectoryOnDivergedTimelines;
         private MemberTags tags = MemberTags.DEFAULT;
         private String apiUrl;
-        private boolean useSlots = true;
-        private Duration memberSlotsTtl = Duration.ofMinutes(30);
-        private Set<String> ignoreSlots = Set.of();
+        private boolean removeDataDirectoryOnRewindFailure;
+        private boolean removeDataDirectoryOnDivergedTimelines;
+        private ClusterSettings.Builder dcs = ClusterSettings.builder();
 
         private Builder() {
         }
 
-        /** Patroni's {@code scope}. */
+        /** {@code scope} (required). */
         public Builder scope(String value) {
             this.scope = value;
             return this;
         }
 
-        /** Patroni's {@code name}. */
+        /** {@code name} (required). */
         public Builder name(String value) {
             this.name = value;
-            return this;
-        }
-
-        /** Patroni's {@code ttl} (default 30 s). */
-        public Builder ttl(Duration value) {
-            this.ttl = value;
-            return this;
-        }
-
-        /** Patroni's {@code loop_wait} (default 10 s). */
-        public Builder loopWait(Duration value) {
-            this.loopWait = value;
-            return this;
-        }
-
-        /** Patroni's {@code retry_timeout} (default 10 s). */
-        public Builder retryTimeout(Duration value) {
-            this.retryTimeout = value;
-            return this;
-        }
-
-        /** Patroni's {@code primary_start_timeout} (default 300 s). */
-        public Builder primaryStartTimeout(Duration value) {
-            this.primaryStartTimeout = value;
-            return this;
-        }
-
-        /** Patroni's {@code primary_stop_timeout} (default 0: no limit). */
-        public Builder primaryStopTimeout(Duration value) {
-            this.primaryStopTimeout = value;
-            return this;
-        }
-
-        /** Patroni's {@code maximum_lag_on_failover} in bytes (default 1048576). */
-        public Builder maximumLagOnFailover(long bytes) {
-            this.maximumLagOnFailover = bytes;
-            return this;
-        }
-
-        /**
-         * Patroni's {@code check_timeline}. pgha's default is true (Patroni's is false): a node on
-         * an older timeline than the cluster's never races, because promoting it would throw
-         * away everything the newer timeline's primary acknowledged.
-         */
-        public Builder checkTimeline(boolean value) {
-            this.checkTimeline = value;
-            return this;
-        }
-
-        /** Patroni's {@code postgresql.use_pg_rewind} (default false). */
-        public Builder usePgRewind(boolean value) {
-            this.usePgRewind = value;
-            return this;
-        }
-
-        /** Patroni's {@code postgresql.remove_data_directory_on_rewind_failure} (default false). */
-        public Builder removeDataDirectoryOnRewindFailure(boolean value) {
-            this.removeDataDirectoryOnRewindFailure = value;
-            return this;
-        }
-
-        /** Patroni's {@code postgresql.remove_data_directory_on_diverged_timelines} (default false). */
-        public Builder removeDataDirectoryOnDivergedTimelines(boolean value) {
-            this.removeDataDirectoryOnDivergedTimelines = value;
             return this;
         }
 
@@ -220,39 +101,104 @@ public record HaConfig(String scope, String name, Duration ttl, Duration loopWai
             return this;
         }
 
-        /** The {@code api_url} to publish (default none). */
+        /** {@code api_url}. */
         public Builder apiUrl(String value) {
             this.apiUrl = value;
             return this;
         }
 
-        /** Patroni's {@code postgresql.use_slots} (default true). */
+        /** {@code postgresql.remove_data_directory_on_rewind_failure}. */
+        public Builder removeDataDirectoryOnRewindFailure(boolean value) {
+            this.removeDataDirectoryOnRewindFailure = value;
+            return this;
+        }
+
+        /** {@code postgresql.remove_data_directory_on_diverged_timelines}. */
+        public Builder removeDataDirectoryOnDivergedTimelines(boolean value) {
+            this.removeDataDirectoryOnDivergedTimelines = value;
+            return this;
+        }
+
+        /** All of {@code bootstrap.dcs} at once. */
+        public Builder bootstrapDcs(ClusterSettings value) {
+            this.dcs = Objects.requireNonNullElse(value, ClusterSettings.DEFAULTS).toBuilder();
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.ttl}. */
+        public Builder ttl(Duration value) {
+            dcs.ttl(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.loop_wait}. */
+        public Builder loopWait(Duration value) {
+            dcs.loopWait(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.retry_timeout}. */
+        public Builder retryTimeout(Duration value) {
+            dcs.retryTimeout(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.primary_start_timeout}. */
+        public Builder primaryStartTimeout(Duration value) {
+            dcs.primaryStartTimeout(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.primary_stop_timeout}. */
+        public Builder primaryStopTimeout(Duration value) {
+            dcs.primaryStopTimeout(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.maximum_lag_on_failover}, in bytes. */
+        public Builder maximumLagOnFailover(long bytes) {
+            dcs.maximumLagOnFailover(bytes);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.check_timeline}. */
+        public Builder checkTimeline(boolean value) {
+            dcs.checkTimeline(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.postgresql.use_pg_rewind}. */
+        public Builder usePgRewind(boolean value) {
+            dcs.usePgRewind(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.postgresql.use_slots}. */
         public Builder useSlots(boolean value) {
-            this.useSlots = value;
+            dcs.useSlots(value);
             return this;
         }
 
-        /** Patroni's {@code member_slots_ttl} (default 30 min; 0 drops a gone member's slot at once). */
+        /** {@code bootstrap.dcs.member_slots_ttl}. */
         public Builder memberSlotsTtl(Duration value) {
-            this.memberSlotsTtl = value;
+            dcs.memberSlotsTtl(value);
             return this;
         }
 
-        /** Names of slots pgha must never drop (Patroni's {@code ignore_slots}, by name only). */
+        /** {@code bootstrap.dcs.ignore_slots}, by slot name. */
         public Builder ignoreSlots(Set<String> names) {
-            this.ignoreSlots = names;
+            dcs.ignoreSlotNames(names);
             return this;
         }
 
         /**
-         * Validates and builds.
+         * Builds the configuration.
          *
-         * @throws HaConfigException naming the field and the rule it breaks
+         * @throws HaConfigException naming the setting that breaks a rule
          */
         public HaConfig build() {
-            return new HaConfig(scope, name, ttl, loopWait, retryTimeout, primaryStartTimeout, primaryStopTimeout,
-                    maximumLagOnFailover, checkTimeline, usePgRewind, removeDataDirectoryOnRewindFailure,
-                    removeDataDirectoryOnDivergedTimelines, tags, apiUrl, useSlots, memberSlotsTtl, ignoreSlots);
+            return new HaConfig(scope, name, tags, apiUrl, removeDataDirectoryOnRewindFailure,
+                    removeDataDirectoryOnDivergedTimelines, dcs.build());
         }
     }
 }

@@ -317,7 +317,6 @@ public final class HaController implements AutoCloseable {
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(listener, "listener");
             Objects.requireNonNull(leaseGuard, "leaseGuard");
-            dcs.setRetryTimeout(config.retryTimeout());
             return new HaController(this);
         }
 

@@ -19,13 +19,16 @@ import java.time.Instant;
  * @param leader         the leader named by the last successful DCS read (null when unlocked or unknown)
  * @param actionInProgress the name of the long action in progress, or null
  * @param lastResult     the last cycle's result, or null before the first cycle
+ * @param settings       the cluster-wide settings in force: the {@code config} key's, or the
+ *                       {@code bootstrap.dcs} ones until a valid key was read
  */
 public record HaStatus(String member, ControllerState state, PostgresRole role, PostgresState postgresState,
                        boolean lockHeld, Instant leaseDeadline, String leader, String actionInProgress,
-                       CycleResult lastResult) {
+                       CycleResult lastResult, ClusterSettings settings) {
 
     /** This snapshot after its lease ran out: not holding the lock, no deadline. */
     HaStatus withLeaseExpired() {
-        return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult);
+        return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult,
+                settings);
     }
 }

@@ -40,27 +40,29 @@ final class Shutdown {
         return done;
     }
 
-    Step step() {
+    Step step(Cycle c) {
         if (done) {
             return last;
         }
         try {
-            if (node.action != null && node.action.kind() != LongAction.Kind.SHUTDOWN) {
-                node.cancelAction();
+            LongAction running = c.state.action();
+            if (running != null && running.kind() != LongAction.Kind.SHUTDOWN) {
+                node.cancelAction(c);
             }
-            if (node.action == null) {
-                if (node.observe().postmasterRunning()) {
-                    return node.start("shutdown", LongAction.Kind.SHUTDOWN, node.postgres.stop(StopMode.FAST, false),
-                            (ok, detail) -> stopped(true, ok), Step.of(CycleAction.IN_PROGRESS, "shutdown in progress"));
+            if (c.state.action() == null) {
+                if (node.observe(c).postmasterRunning()) {
+                    return node.start(c, "shutdown", LongAction.Kind.SHUTDOWN, node.postgres.stop(StopMode.FAST, false),
+                            (later, ok, detail) -> stopped(later, true, ok),
+                            Step.of(CycleAction.IN_PROGRESS, "shutdown in progress"));
                 }
-                return stopped(false, true);
+                return stopped(c, false, true);
             }
-            Step finished = node.pollAction();
+            Step finished = node.pollAction(c);
             if (finished != null) {
                 return finished;
             }
-            if (node.lock.isHeld()) {
-                node.lock.update();
+            if (node.lock.isHeld(c.state)) {
+                node.lock.update(c);
             }
         } catch (DcsException | PostgresException e) {
             log.warn("{}: during shutdown: {}", node.name, e.getMessage());
@@ -68,23 +70,24 @@ final class Shutdown {
         return Step.of(CycleAction.IN_PROGRESS, "shutdown in progress");
     }
 
-    private Step stopped(boolean signaled, boolean ok) {
+    private Step stopped(Cycle c, boolean signaled, boolean ok) {
         done = true;
         if (!ok) {
             log.error("{}: PostgreSQL shutdown failed, leader key not removed.", node.name);
             last = Step.of(CycleAction.SHUTDOWN, "PostgreSQL shutdown failed, leader key not removed.");
             return last;
         }
-        if (node.role == PostgresRole.PRIMARY || node.role == PostgresRole.PROMOTED) {
-            node.setRole(PostgresRole.DEMOTED);
+        PostgresRole role = c.state.role();
+        if (role == PostgresRole.PRIMARY || role == PostgresRole.PROMOTED) {
+            node.setRole(c, PostgresRole.DEMOTED);
         }
         if (signaled) {
-            node.callback(HaListener.Callback.ON_STOP);
+            node.callback(c, HaListener.Callback.ON_STOP);
         }
         boolean released = false;
         try {
-            released = node.releaseLockWithLastPosition();
-            publisher.publish(node.observe());
+            released = node.releaseLockWithLastPosition(c);
+            publisher.publish(c, node.observe(c));
         } catch (DcsException e) {
             log.warn("{}: could not release the leader key or publish at shutdown: {}", node.name, e.getMessage());
         }

@@ -51,19 +51,19 @@ final class SlotKeeper {
         this.node = node;
     }
 
-    /** The slot this node streams through when it follows {@code upstream}; null for none. */
-    static String slotToFollow(Node node, Member upstream) {
-        if (!node.config.useSlots() || upstream == null || !node.cluster.isLeader(upstream.name())) {
+    /** The slot this node streams through when it follows {@code upstream} of {@code view}; null for none. */
+    String slotToFollow(ClusterSettings settings, ClusterView view, Member upstream) {
+        if (!settings.useSlots() || upstream == null || !view.isLeader(upstream.name())) {
             return null; // only the leader keeps member slots; a cascading upstream has none
         }
         return SlotNames.fromMemberName(node.name);
     }
 
-    /** The slot names of the members of {@code view} other than {@code self}. */
+    /** The slot names of the members of {@code view} other than {@code self} that {@link #getsSlot get one}. */
     static Set<String> wanted(ClusterView view, String self) {
         Set<String> out = new TreeSet<>();
         for (Member m : view.members()) {
-            if (!m.name().equals(self)) {
+            if (!m.name().equals(self) && getsSlot(m)) {
                 out.add(SlotNames.fromMemberName(m.name()));
             }
         }
@@ -71,9 +71,20 @@ final class SlotKeeper {
         return out;
     }
 
+    /**
+     * Whether a member key names a member to keep a slot for: not one whose key did not decode
+     * (the adapters read it as {@link Member#named a member known only by name}: no agent publishes
+     * nothing), nor a blank name or one that gives no valid slot name. Such a key would otherwise
+     * make the leader hold WAL for a member that is not there.
+     */
+    static boolean getsSlot(Member m) {
+        return !m.name().isBlank() && SlotNames.isValid(SlotNames.fromMemberName(m.name()))
+                && !m.equals(Member.named(m.name()));
+    }
+
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */
-    void keep(ClusterView view) {
-        if (!node.config.useSlots()) {
+    void keep(ClusterSettings settings, ClusterView view) {
+        if (!settings.useSlots()) {
             return;
         }
         if (!seeded) {
@@ -81,7 +92,7 @@ final class SlotKeeper {
         }
         Map<String, Lsn> existing = node.postgres.replicationSlotPositions();
         long now = node.clock.nanoTime();
-        Duration ttl = node.config.memberSlotsTtl();
+        Duration ttl = settings.memberSlotsTtl();
         String own = SlotNames.fromMemberName(node.name);
         Set<String> present = wanted(view, "");
         present.add(own);
@@ -107,7 +118,7 @@ final class SlotKeeper {
             if (wanted.contains(slot)) {
                 kept.put(slot, e.getValue().value());
             }
-            if (wanted.contains(slot) || node.config.ignoreSlots().contains(slot) || !SlotNames.isValid(slot)) {
+            if (wanted.contains(slot) || settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
                 absentSince.remove(slot);
                 continue;
             }
@@ -142,8 +153,8 @@ final class SlotKeeper {
      * permanent slots, which pgha does not have). Before the first {@link #keep} of this term it
      * keeps what {@code current} holds besides the optime.
      */
-    ClusterStatus status(long walPosition, ClusterStatus current) {
-        if (!node.config.useSlots() || node.config.memberSlotsTtl().isZero()) {
+    ClusterStatus status(ClusterSettings settings, long walPosition, ClusterStatus current) {
+        if (!settings.useSlots() || settings.memberSlotsTtl().isZero()) {
             return new ClusterStatus(walPosition, Map.of(), List.of());
         }
         if (!seeded) {
@@ -165,15 +176,15 @@ final class SlotKeeper {
      * {@code view} — left over from when it was primary, they would hold WAL on it for ever.
      * Slots of other names and ignored slots stay.
      */
-    void dropOnReplica(ClusterView view) {
-        if (replicaChecked || !node.config.useSlots()) {
+    void dropOnReplica(ClusterSettings settings, ClusterView view) {
+        if (replicaChecked || !settings.useSlots()) {
             return;
         }
         replicaChecked = true;
         Set<String> drop = new TreeSet<>(node.postgres.replicationSlots());
         Set<String> members = wanted(view, "");
         drop.retainAll(members);
-        drop.removeAll(node.config.ignoreSlots());
+        drop.removeIf(settings::ignoresPhysicalSlot);
         if (!drop.isEmpty()) {
             log.info("{}: dropping member slots left on this replica: {}", node.name, drop);
             if (!node.postgres.syncReplicationSlots(Set.of(), drop)) {

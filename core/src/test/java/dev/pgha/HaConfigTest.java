@@ -34,25 +34,25 @@ class HaConfigTest {
 
         assertThat(c.scope()).isEqualTo("demo");
         assertThat(c.name()).isEqualTo("node1");
-        assertThat(c.ttl()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(c.loopWait()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.retryTimeout()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(c.primaryStartTimeout()).isEqualTo(Duration.ofSeconds(300));
-        assertThat(c.primaryStopTimeout()).isEqualTo(Duration.ZERO);
-        assertThat(c.maximumLagOnFailover()).isEqualTo(1_048_576L);
-        assertThat(c.checkTimeline()).as("pgha deliberately defaults to true: safety first").isTrue();
-        assertThat(c.usePgRewind()).isFalse();
+        assertThat(c.bootstrapDcs().ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.bootstrapDcs().loopWait()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.bootstrapDcs().retryTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.bootstrapDcs().primaryStartTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(c.bootstrapDcs().primaryStopTimeout()).isEqualTo(Duration.ZERO);
+        assertThat(c.bootstrapDcs().maximumLagOnFailover()).isEqualTo(1_048_576L);
+        assertThat(c.bootstrapDcs().checkTimeline()).as("pgha deliberately defaults to true: safety first").isTrue();
+        assertThat(c.bootstrapDcs().usePgRewind()).isFalse();
         assertThat(c.removeDataDirectoryOnRewindFailure()).isFalse();
         assertThat(c.removeDataDirectoryOnDivergedTimelines()).isFalse();
         assertThat(c.tags()).isEqualTo(MemberTags.DEFAULT);
         assertThat(c.apiUrl()).isNull();
-        assertThat(c.canRepairDivergence()).isFalse();
+        assertThat(c.bootstrapDcs()).isEqualTo(ClusterSettings.DEFAULTS);
     }
 
     @Test
     void patroniDefaultsSitExactlyOnTheLeaseRule() {
         HaConfig c = valid().build();
-        assertThat(c.loopWait().plus(c.retryTimeout().multipliedBy(2))).isEqualTo(c.ttl());
+        assertThat(c.bootstrapDcs().loopWait().plus(c.bootstrapDcs().retryTimeout().multipliedBy(2))).isEqualTo(c.bootstrapDcs().ttl());
     }
 
     @ParameterizedTest
@@ -133,8 +133,8 @@ class HaConfigTest {
     void zeroTimeoutsAndZeroLagAreValid() {
         HaConfig c = valid().primaryStartTimeout(Duration.ZERO).primaryStopTimeout(Duration.ZERO)
                 .maximumLagOnFailover(0).build();
-        assertThat(c.primaryStartTimeout()).isZero();
-        assertThat(c.maximumLagOnFailover()).isZero();
+        assertThat(c.bootstrapDcs().primaryStartTimeout()).isZero();
+        assertThat(c.bootstrapDcs().maximumLagOnFailover()).isZero();
     }
 
     @Test
@@ -165,11 +165,11 @@ class HaConfigTest {
     void exactlyEqualLeaseArithmeticBuilds() {
         HaConfig c = valid().ttl(Duration.ofSeconds(20)).loopWait(Duration.ofSeconds(2))
                 .retryTimeout(Duration.ofSeconds(9)).build();
-        assertThat(c.loopWait().plus(c.retryTimeout().multipliedBy(2))).isEqualTo(c.ttl());
+        assertThat(c.bootstrapDcs().loopWait().plus(c.bootstrapDcs().retryTimeout().multipliedBy(2))).isEqualTo(c.bootstrapDcs().ttl());
 
         HaConfig fast = valid().ttl(Duration.ofMillis(1500)).loopWait(Duration.ofMillis(500))
                 .retryTimeout(Duration.ofMillis(500)).build();
-        assertThat(fast.ttl()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(fast.bootstrapDcs().ttl()).isEqualTo(Duration.ofMillis(1500));
     }
 
     @Test
@@ -198,7 +198,6 @@ class HaConfigTest {
         HaConfig copy = original.toBuilder().build();
 
         assertThat(copy).isEqualTo(original);
-        assertThat(copy.canRepairDivergence()).isTrue();
     }
 
     @Test
@@ -208,18 +207,18 @@ class HaConfigTest {
         HaConfig changed = original.toBuilder().name("node2").build();
 
         assertThat(changed.name()).isEqualTo("node2");
-        assertThat(changed).isEqualTo(new HaConfig("demo", "node2", original.ttl(), original.loopWait(),
-                original.retryTimeout(), original.primaryStartTimeout(), original.primaryStopTimeout(),
-                original.maximumLagOnFailover(), false, true, false, false, MemberTags.DEFAULT, null, true,
-                Duration.ofMinutes(30), java.util.Set.of()));
+        assertThat(changed).isEqualTo(new HaConfig("demo", "node2", MemberTags.DEFAULT, null, false, false,
+                original.bootstrapDcs()));
+        assertThat(changed.bootstrapDcs().checkTimeline()).isFalse();
+        assertThat(changed.bootstrapDcs().usePgRewind()).isTrue();
     }
 
     @Test
     void slotSettingsHavePatronisDefaultsAndSurviveToBuilder() {
         HaConfig defaults = valid().build();
-        assertThat(defaults.useSlots()).isTrue();
-        assertThat(defaults.memberSlotsTtl()).isEqualTo(Duration.ofMinutes(30));
-        assertThat(defaults.ignoreSlots()).isEmpty();
+        assertThat(defaults.bootstrapDcs().useSlots()).isTrue();
+        assertThat(defaults.bootstrapDcs().memberSlotsTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(defaults.bootstrapDcs().ignoreSlots()).isEmpty();
         HaConfig set = valid().useSlots(false).memberSlotsTtl(Duration.ZERO).ignoreSlots(java.util.Set.of("keep"))
                 .build();
         assertThat(set.toBuilder().build()).isEqualTo(set);
@@ -236,9 +235,11 @@ class HaConfigTest {
     }
 
     @Test
-    void canRepairDivergenceWithRewindOrWipe() {
-        assertThat(valid().usePgRewind(true).build().canRepairDivergence()).isTrue();
-        assertThat(valid().removeDataDirectoryOnDivergedTimelines(true).build().canRepairDivergence()).isTrue();
-        assertThat(valid().removeDataDirectoryOnRewindFailure(true).build().canRepairDivergence()).isFalse();
+    void ignoreSlotsByNameBecomeNamedEntries() {
+        HaConfig c = valid().ignoreSlots(java.util.Set.of("b", "a")).build();
+        assertThat(c.bootstrapDcs().ignoreSlots()).containsExactly(ClusterSettings.IgnoreSlot.named("a"),
+                ClusterSettings.IgnoreSlot.named("b"));
+        assertThat(c.bootstrapDcs().ignoresPhysicalSlot("a")).isTrue();
+        assertThat(c.bootstrapDcs().ignoresPhysicalSlot("c")).isFalse();
     }
 }

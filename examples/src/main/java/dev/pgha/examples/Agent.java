@@ -65,7 +65,7 @@ public final class Agent {
             return InMemoryDcs.create(HaClock.system()).client(s.name());
         }
         EtcdDcsClientBuilder b = EtcdDcsClient.builder().endpoints(s.etcdHosts()).namespace(s.namespace())
-                .scope(s.scope()).member(s.name()).retryTimeout(s.ha().retryTimeout());
+                .scope(s.scope()).member(s.name()).retryTimeout(s.ha().bootstrapDcs().retryTimeout());
         if (s.etcdUser() != null) {
             b.auth(s.etcdUser(), s.etcdPassword());
         }

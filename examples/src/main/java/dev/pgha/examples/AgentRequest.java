@@ -91,7 +91,7 @@ final class AgentRequest {
             if (scheduled != null) {
                 return 0;
             }
-            return awaitOutcome(dcs, settings.scope(), action, before, candidate, settings.ha().ttl().multipliedBy(2),
+            return awaitOutcome(dcs, settings.scope(), action, before, candidate, settings.ha().bootstrapDcs().ttl().multipliedBy(2),
                     out, err);
         } catch (DcsException e) {
             err.println("cannot reach etcd " + settings.etcdHosts() + ": " + e.getMessage());

@@ -40,11 +40,11 @@ class AgentSettingsTest {
         assertThat(s.dcsType()).isEqualTo("etcd");
         assertThat(s.etcdHosts()).containsExactly("127.0.0.1:2379");
         assertThat(s.namespace()).isEqualTo("/service");
-        assertThat(s.ha().ttl()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(s.ha().loopWait()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(s.ha().retryTimeout()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(s.ha().primaryStartTimeout()).isEqualTo(Duration.ofSeconds(300));
-        assertThat(s.ha().usePgRewind()).isFalse();
+        assertThat(s.ha().bootstrapDcs().ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.ha().bootstrapDcs().loopWait()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(s.ha().bootstrapDcs().retryTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(s.ha().bootstrapDcs().primaryStartTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(s.ha().bootstrapDcs().usePgRewind()).isFalse();
         assertThat(s.postgres().port()).isEqualTo(5432);
         assertThat(s.postgres().listenAddresses()).isEqualTo("127.0.0.1");
         assertThat(s.postgres().superuser().username()).isEqualTo("postgres");
@@ -53,8 +53,8 @@ class AgentSettingsTest {
         assertThat(s.shutdownTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(s.watchdogMode()).isEqualTo(dev.pgha.fencing.PostmasterGuard.Mode.AUTOMATIC);
         assertThat(s.safetyMargin()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(s.ha().useSlots()).isTrue();
-        assertThat(s.ha().memberSlotsTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(s.ha().bootstrapDcs().useSlots()).isTrue();
+        assertThat(s.ha().bootstrapDcs().memberSlotsTtl()).isEqualTo(Duration.ofMinutes(30));
     }
 
     @Test
@@ -83,10 +83,10 @@ class AgentSettingsTest {
         AgentSettings s = parse(p);
         assertThat(s.dcsType()).isEqualTo("inmemory");
         assertThat(s.watchdogMode()).isEqualTo(dev.pgha.fencing.PostmasterGuard.Mode.REQUIRED);
-        assertThat(s.ha().useSlots()).isFalse();
-        assertThat(s.ha().ttl()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(s.ha().primaryStartTimeout()).isZero();
-        assertThat(s.ha().usePgRewind()).isTrue();
+        assertThat(s.ha().bootstrapDcs().useSlots()).isFalse();
+        assertThat(s.ha().bootstrapDcs().ttl()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(s.ha().bootstrapDcs().primaryStartTimeout()).isZero();
+        assertThat(s.ha().bootstrapDcs().usePgRewind()).isTrue();
         assertThat(s.ha().tags().noFailover()).isTrue();
         assertThat(s.ha().tags().failoverPriority()).isEqualTo(2);
         assertThat(s.ha().tags().custom()).containsEntry("zone", "a");

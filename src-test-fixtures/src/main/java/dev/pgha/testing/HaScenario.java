@@ -11,6 +11,7 @@ import dev.pgha.cluster.MemberTags;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.dcs.inmemory.InMemoryDcs;
+import dev.pgha.dcs.inmemory.InMemoryDcsClient;
 import dev.pgha.postgres.PostgresOperation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -59,6 +60,7 @@ public final class HaScenario {
     private HaController controller;
     private final Map<String, Deque<Runnable>> beforeDcsCalls = new LinkedHashMap<>();
     private final List<String> dcsCalls = new ArrayList<>();
+    private InMemoryDcsClient dcsClient;
 
     private HaScenario(UnaryOperator<HaConfig.Builder> settings, FakeTimings timings) {
         this.dcs = InMemoryDcs.builder().clock(clock).waiter(clock::advance).build();
@@ -107,7 +109,8 @@ public final class HaScenario {
                 return guardCapability.getAsBoolean();
             }
         };
-        return HaController.builder().config(config).dcs(intercepted(dcs.client(NAME))).postgres(postgres)
+        dcsClient = dcs.client(NAME);
+        return HaController.builder().config(config).dcs(intercepted(dcsClient)).postgres(postgres)
                 .clock(clock).listener(listener).leaseGuard(guard).build();
     }
 
@@ -220,7 +223,7 @@ public final class HaScenario {
 
     /** Writes every key of {@code view} into the DCS (members and leader with the node's ttl). */
     public HaScenario given(ClusterView view) {
-        Duration ttl = config.ttl();
+        Duration ttl = config.bootstrapDcs().ttl();
         if (view.initialize() != null) {
             dcs.putInitialize(view.initialize());
         }
@@ -307,6 +310,11 @@ public final class HaScenario {
                 NAME + ": " + method + ": DCS unreachable (scripted by the test)"));
     }
 
+    /** The node's own DCS client (the one behind the controller's interceptor). */
+    public InMemoryDcsClient dcsClient() {
+        return dcsClient;
+    }
+
     /** The names of the {@link DcsClient} methods the node called so far, in order. */
     public List<String> dcsCalls() {
         return List.copyOf(dcsCalls);
@@ -353,7 +361,7 @@ public final class HaScenario {
      * node is written once more with a fresh ttl (its last given value).
      */
     public HaScenario peersPublish() {
-        peers.values().forEach(m -> dcs.putMember(m, config.ttl()));
+        peers.values().forEach(m -> dcs.putMember(m, config.bootstrapDcs().ttl()));
         return this;
     }
 

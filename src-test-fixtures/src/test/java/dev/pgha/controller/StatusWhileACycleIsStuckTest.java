@@ -108,7 +108,7 @@ class StatusWhileACycleIsStuckTest {
         assertThat(ha.status().lastResult()).isSameAs(previous);
 
         // and once the lease has run out (the stuck cycle could not renew it), status() says so at once
-        clock.advance(config.ttl());
+        clock.advance(config.bootstrapDcs().ttl());
         HaStatus expired = ha.status();
         assertThat(expired.lockHeld()).isFalse();
         assertThat(expired.leaseDeadline()).isNull();

@@ -11,6 +11,8 @@ import dev.pgha.cluster.SyncState;
 import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
+import dev.pgha.dcs.values.ClusterDecoder;
+import dev.pgha.dcs.values.PatroniValues;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
@@ -94,7 +96,7 @@ public final class EtcdDcsClient implements DcsClient {
         this.keys = keys;
         this.member = member;
         this.lease = new MemberLease(client.getLeaseClient(), member);
-        this.decoder = new ClusterDecoder(keys, member);
+        this.decoder = new ClusterDecoder(member, keys.prefix());
         this.retryTimeout = retryTimeout;
     }
 
@@ -128,7 +130,7 @@ public final class EtcdDcsClient implements DcsClient {
     public ClusterView readCluster() {
         Calls call = begin("readCluster");
         var response = call.await(kv.get(keys.prefixBytes(), GetOption.builder().isPrefix(true).build()), "");
-        return decoder.decode(response.getKvs());
+        return decoder.decode(keys.values(response.getKvs()));
     }
 
     @Override
@@ -201,7 +203,7 @@ public final class EtcdDcsClient implements DcsClient {
                     + member + ", not of " + value.name());
         }
         MemberLease.seconds(ttl);
-        ByteSequence bytes = KeyLayout.bytes(MemberCodec.encode(value));
+        ByteSequence bytes = KeyLayout.bytes(PatroniValues.encodeMember(value));
         Calls call = begin("touchMember");
         withLease(call, ttl, false, "put", id -> kv.put(keys.member(member), bytes, leased(id)));
     }
@@ -239,14 +241,14 @@ public final class EtcdDcsClient implements DcsClient {
      */
     @Override
     public boolean setConfig(ClusterConfig config, long expectedVersion) {
-        String value = ValueCodec.encodeConfig(Objects.requireNonNull(config, "config"));
+        String value = PatroniValues.encodeConfig(Objects.requireNonNull(config, "config"));
         return cas().put("setConfig", KeyLayout.CONFIG, value, expectedVersion, false);
     }
 
     /** Writes the failover key if its version matches; an emptied key ({@code {}}) counts as absent. */
     @Override
     public boolean setFailover(Failover failover, long expectedVersion) {
-        String value = ValueCodec.encodeFailover(Objects.requireNonNull(failover, "failover"));
+        String value = PatroniValues.encodeFailover(Objects.requireNonNull(failover, "failover"));
         return cas().put("setFailover", KeyLayout.FAILOVER, value, expectedVersion, true);
     }
 
@@ -257,17 +259,17 @@ public final class EtcdDcsClient implements DcsClient {
 
     @Override
     public void writeStatus(ClusterStatus status) {
-        put("writeStatus", KeyLayout.STATUS, ValueCodec.encodeStatus(Objects.requireNonNull(status, "status")));
+        put("writeStatus", KeyLayout.STATUS, PatroniValues.encodeStatus(Objects.requireNonNull(status, "status")));
     }
 
     @Override
     public void writeHistory(TimelineHistory history) {
-        put("writeHistory", KeyLayout.HISTORY, ValueCodec.encodeHistory(Objects.requireNonNull(history, "history")));
+        put("writeHistory", KeyLayout.HISTORY, PatroniValues.encodeHistory(Objects.requireNonNull(history, "history")));
     }
 
     @Override
     public boolean writeSync(SyncState sync, long expectedVersion) {
-        String value = ValueCodec.encodeSync(Objects.requireNonNull(sync, "sync"));
+        String value = PatroniValues.encodeSync(Objects.requireNonNull(sync, "sync"));
         return cas().put("writeSync", KeyLayout.SYNC, value, expectedVersion, false);
     }
 

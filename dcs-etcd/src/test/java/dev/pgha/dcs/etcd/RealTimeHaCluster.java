@@ -50,7 +50,7 @@ final class RealTimeHaCluster implements AutoCloseable {
         for (String name : names) {
             HaConfig c = config.scope(scope).name(name).build();
             EtcdDcsClient dcs = EtcdDcsClient.builder().endpoints(etcd.endpoints()).scope(scope).member(name)
-                    .retryTimeout(c.retryTimeout()).build();
+                    .retryTimeout(c.bootstrapDcs().retryTimeout()).build();
             nodes.put(name, new Node(name, c, dcs, world.add(name, timings)));
         }
         observer = EtcdDcsClient.builder().endpoints(etcd.endpoints()).scope(scope).member("observer").build();
