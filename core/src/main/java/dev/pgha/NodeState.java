@@ -42,20 +42,21 @@ import java.util.function.Consumer;
  * @param settings                the cluster-wide settings in force (the {@code config} key's)
  * @param election                the election rules under {@code settings}
  * @param lock                    what this node knows of its leader lock
+ * @param slots                   what this node knows of its member replication slots
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
                  String formerLeader, ClusterView lastView, PostgresState lastState, long stateSinceNanos,
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
                  Duration startTimeout, boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
-                 Election election, LeaderLock.State lock) {
+                 Election election, LeaderLock.State lock, SlotKeeper.State slots) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
                 0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
-                LeaderLock.State.INITIAL);
+                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL);
     }
 
     /** The role, {@link PostgresRole#UNINITIALIZED} until the first cycle decided it. */
@@ -157,6 +158,10 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return with(b -> b.lock = value);
     }
 
+    NodeState withSlots(SlotKeeper.State value) {
+        return value == slots ? this : with(b -> b.slots = value);
+    }
+
     private NodeState with(Consumer<Copy> edit) {
         Copy b = new Copy(this);
         edit.accept(b);
@@ -186,6 +191,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         ClusterSettings settings;
         Election election;
         LeaderLock.State lock;
+        SlotKeeper.State slots;
 
         Copy(NodeState s) {
             role = s.role;
@@ -209,13 +215,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             settings = s.settings;
             election = s.election;
             lock = s.lock;
+            slots = s.slots;
         }
 
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
                     followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, startTimeout, guardCapable, rewind, settings,
-                    election, lock);
+                    election, lock, slots);
         }
     }
 }
