@@ -97,7 +97,9 @@ final class HaEngine {
         boolean guardCapable = node.lock.guardCapable(c);
         c.state = c.state.withGuardCapable(guardCapable);
         ClusterView cluster = node.readCluster(c);
-        node.useSettings(c, dynamicSettings.next(cluster.config(), c.state.settings()));
+        ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
+        node.useSettings(c, next);
+        c.state = c.state.withConfigSeen(cluster.config().data());
         if (!cluster.isLeader(node.name)) {
             node.lock.lost(c);
         }
