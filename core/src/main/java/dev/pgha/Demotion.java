@@ -118,7 +118,7 @@ final class Demotion {
         }
         node.setRole(c, PostgresRole.REPLICA);
         if (c.pg.acceptingConnections() && c.pg.inRecovery()) {
-            slots.dropOnReplica(c.state.settings(), c.cluster);
+            slots.dropOnReplica(c, c.cluster);
         }
         // Re-check divergence when behind the leader's timeline or not streaming from it.
         boolean behindLeader = target.isPresent() && target.get().timeline() != null && c.pg.timeline() > 0
@@ -143,7 +143,7 @@ final class Demotion {
         String upstreamName = upstream == null ? null : upstream.name();
         PostgresRole before = c.state.role();
         boolean wasRunning = c.state.lastState() != null && c.state.lastState().isUp();
-        slots.followChanged();
+        slots.followChanged(c);
         node.start(c, actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
                 slots.slotToFollow(c.state.settings(), c.cluster, upstream)), (later, ok, detail) -> {
             if (ok) {

@@ -12,6 +12,7 @@ import dev.pgha.postgres.PostgresStatus;
 import dev.pgha.postgres.StopMode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +99,9 @@ final class HaEngine {
         boolean guardCapable = node.lock.guardCapable(c);
         c.state = c.state.withGuardCapable(guardCapable);
         ClusterView cluster = node.readCluster(c);
-        node.useSettings(c, dynamicSettings.next(cluster.config(), c.state.settings()));
+        ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
+        node.useSettings(c, next);
+        c.state = c.state.withConfigSeen(cluster.config().data());
         if (!cluster.isLeader(node.name)) {
             node.lock.lost(c);
         }
@@ -350,34 +353,29 @@ final class HaEngine {
 
     /** Restarts PostgreSQL as a long action. */
     ActionResult requestRestart() {
-        Cycle c = new Cycle(state);
-        try {
-            return requests.restart(c);
-        } finally {
-            state = c.state;
-        }
+        return outsideCycle(requests::restart);
     }
 
     /** Wipes and re-clones this replica as a long action. */
     ActionResult requestReinitialize() {
-        Cycle c = new Cycle(state);
-        try {
-            return requests.reinitialize(c);
-        } finally {
-            state = c.state;
-        }
+        return outsideCycle(requests::reinitialize);
     }
 
     /** Begins Patroni's graceful shutdown; later cycles finish it. */
     void shutdown() {
         if (!shutdown.isRequested()) {
             shutdown.request();
-            Cycle c = new Cycle(state);
-            try {
-                finish(c, shutdown.step(c), node.clock.nanoTime());
-            } finally {
-                state = c.state;
-            }
+            outsideCycle(c -> finish(c, shutdown.step(c), node.clock.nanoTime()));
+        }
+    }
+
+    /** Runs an operator request on the state, as a cycle does, and keeps the state it leaves. */
+    private <T> T outsideCycle(Function<Cycle, T> request) {
+        Cycle c = new Cycle(state);
+        try {
+            return request.apply(c);
+        } finally {
+            state = c.state;
         }
     }
 }

@@ -54,7 +54,7 @@ final class Leadership {
             log.warn("{}: Watchdog device is not usable", node.name);
         } else if (c.state.election().isHealthiestNode(c.cluster, c.pg, c.state.formerLeader())) {
             if (node.lock.acquire(c)) {
-                slots.reset(c.cluster.status());
+                slots.reset(c, c.cluster.status());
                 Failover failover = c.cluster.failover();
                 if (failover != null) {
                     node.dcs.deleteFailover(failover.version());
@@ -121,7 +121,7 @@ final class Leadership {
             node.setRole(c, PostgresRole.PRIMARY);
             c.state = c.state.followingNobody();
             updateClusterHistory(c.cluster, c.pg.timeline());
-            slots.keep(c.state.settings(), c.cluster);
+            slots.keep(c, c.cluster);
             return asPrimary;
         }
         // Like Patroni after pg_ctl promote: announce the new role at once; if the promotion is
@@ -271,7 +271,7 @@ final class Leadership {
         if (!c.pg.isRunningPrimary()) {
             return;
         }
-        ClusterStatus status = slots.status(c.state.settings(), c.pg.walPosition().value(), c.cluster.status());
+        ClusterStatus status = slots.status(c.state, c.pg.walPosition().value(), c.cluster.status());
         if (!status.equals(c.cluster.status())) {
             node.dcs.writeStatus(status);
         }

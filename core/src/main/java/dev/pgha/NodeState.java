@@ -4,6 +4,7 @@ import dev.pgha.cluster.ClusterView;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -42,20 +43,24 @@ import java.util.function.Consumer;
  * @param settings                the cluster-wide settings in force (the {@code config} key's)
  * @param election                the election rules under {@code settings}
  * @param lock                    what this node knows of its leader lock
+ * @param slots                   what this node knows of its member replication slots
+ * @param configSeen              the {@code config} key's value the last cycle read (an unchanged key is
+ *                                neither decoded nor logged again)
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
                  String formerLeader, ClusterView lastView, PostgresState lastState, long stateSinceNanos,
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
                  Duration startTimeout, boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
-                 Election election, LeaderLock.State lock) {
+                 Election election, LeaderLock.State lock, SlotKeeper.State slots,
+                 Map<String, Object> configSeen) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
                 0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
-                LeaderLock.State.INITIAL);
+                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of());
     }
 
     /** The role, {@link PostgresRole#UNINITIALIZED} until the first cycle decided it. */
@@ -157,6 +162,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return with(b -> b.lock = value);
     }
 
+    NodeState withConfigSeen(Map<String, Object> value) {
+        return value == configSeen ? this : with(b -> b.configSeen = value);
+    }
+
+    NodeState withSlots(SlotKeeper.State value) {
+        return value == slots ? this : with(b -> b.slots = value);
+    }
+
     private NodeState with(Consumer<Copy> edit) {
         Copy b = new Copy(this);
         edit.accept(b);
@@ -186,6 +199,8 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         ClusterSettings settings;
         Election election;
         LeaderLock.State lock;
+        SlotKeeper.State slots;
+        Map<String, Object> configSeen;
 
         Copy(NodeState s) {
             role = s.role;
@@ -209,13 +224,15 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             settings = s.settings;
             election = s.election;
             lock = s.lock;
+            slots = s.slots;
+            configSeen = s.configSeen;
         }
 
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
                     followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, startTimeout, guardCapable, rewind, settings,
-                    election, lock);
+                    election, lock, slots, configSeen);
         }
     }
 }

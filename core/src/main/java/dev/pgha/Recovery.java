@@ -97,7 +97,7 @@ final class Recovery {
         }
         c.state = c.state.withRecovering(true).withStartTimeout(null);
         String upstreamName = upstream == null ? null : upstream.name();
-        demotion.slots.followChanged();
+        demotion.slots.followChanged(c);
         var op = node.postgres.follow(upstream, demotion.slots.slotToFollow(c.state.settings(), c.cluster, upstream));
         return node.start(c, "restarting after failure", LongAction.Kind.START, op,
                 (later, ok, detail) -> {
