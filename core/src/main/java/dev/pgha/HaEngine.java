@@ -65,7 +65,7 @@ final class HaEngine {
         long started = node.clock.nanoTime();
         Cycle c = new Cycle(state);
         try {
-            if (shutdown.isRequested()) {
+            if (Shutdown.isRequested(c.state)) {
                 return finish(c, shutdown.step(c), started);
             }
             Step step;
@@ -300,10 +300,10 @@ final class HaEngine {
     private CycleResult finish(Cycle c, Step step, long startedNanos) {
         Duration next;
         Duration loopWait = c.state.settings().loopWait();
-        if (shutdown.isDone()) {
+        if (Shutdown.isDone(c.state)) {
             // Nothing more to do; a host that keeps calling anyway should not spin.
             next = loopWait;
-        } else if (c.state.action() != null || shutdown.isRequested()) {
+        } else if (c.state.action() != null || Shutdown.isRequested(c.state)) {
             next = min(loopWait, ACTION_POLL_INTERVAL);
         } else {
             Duration elapsed = Duration.ofNanos(node.clock.nanoTime() - startedNanos);
@@ -363,9 +363,11 @@ final class HaEngine {
 
     /** Begins Patroni's graceful shutdown; later cycles finish it. */
     void shutdown() {
-        if (!shutdown.isRequested()) {
-            shutdown.request();
-            outsideCycle(c -> finish(c, shutdown.step(c), node.clock.nanoTime()));
+        if (!Shutdown.isRequested(state)) {
+            outsideCycle(c -> {
+                Shutdown.request(c);
+                return finish(c, shutdown.step(c), node.clock.nanoTime());
+            });
         }
     }
 

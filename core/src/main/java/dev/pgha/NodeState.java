@@ -46,6 +46,7 @@ import java.util.function.Consumer;
  * @param slots                   what this node knows of its member replication slots
  * @param configSeen              the {@code config} key's value the last cycle read (an unchanged key is
  *                                neither decoded nor logged again)
+ * @param shutdown                how far Patroni's graceful shutdown got; null while none was requested
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
@@ -53,14 +54,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
                  Duration startTimeout, boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
                  Election election, LeaderLock.State lock, SlotKeeper.State slots,
-                 Map<String, Object> configSeen) {
+                 Map<String, Object> configSeen, Shutdown.Progress shutdown) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
                 0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
-                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of());
+                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null);
     }
 
     /** The role, {@link PostgresRole#UNINITIALIZED} until the first cycle decided it. */
@@ -162,6 +163,10 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return with(b -> b.lock = value);
     }
 
+    NodeState withShutdown(Shutdown.Progress value) {
+        return with(b -> b.shutdown = value);
+    }
+
     NodeState withConfigSeen(Map<String, Object> value) {
         return value == configSeen ? this : with(b -> b.configSeen = value);
     }
@@ -201,6 +206,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         LeaderLock.State lock;
         SlotKeeper.State slots;
         Map<String, Object> configSeen;
+        Shutdown.Progress shutdown;
 
         Copy(NodeState s) {
             role = s.role;
@@ -226,13 +232,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             lock = s.lock;
             slots = s.slots;
             configSeen = s.configSeen;
+            shutdown = s.shutdown;
         }
 
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
                     followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, startTimeout, guardCapable, rewind, settings,
-                    election, lock, slots, configSeen);
+                    election, lock, slots, configSeen, shutdown);
         }
     }
 }

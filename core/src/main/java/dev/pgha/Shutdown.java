@@ -19,30 +19,37 @@ final class Shutdown {
 
     private final Node node;
     private final MemberPublisher publisher;
-    private boolean requested;
-    private boolean done;
-    private Step last;
 
     Shutdown(Node node, MemberPublisher publisher) {
         this.node = node;
         this.publisher = publisher;
     }
 
-    void request() {
-        requested = true;
+    /** Asks for the shutdown; the state remembers it. */
+    static void request(Cycle c) {
+        c.state = c.state.withShutdown(Progress.REQUESTED);
     }
 
-    boolean isRequested() {
-        return requested;
+    static boolean isRequested(NodeState s) {
+        return s.shutdown() != null;
     }
 
-    boolean isDone() {
-        return done;
+    static boolean isDone(NodeState s) {
+        return s.shutdown() != null && s.shutdown().result() != null;
+    }
+
+    /**
+     * How far the shutdown got, carried in the node's {@link NodeState} (null there: not requested).
+     *
+     * @param result the step that ended it, or null while it runs
+     */
+    record Progress(Step result) {
+        static final Progress REQUESTED = new Progress(null);
     }
 
     Step step(Cycle c) {
-        if (done) {
-            return last;
+        if (isDone(c.state)) {
+            return c.state.shutdown().result();
         }
         try {
             LongAction running = c.state.action();
@@ -71,12 +78,11 @@ final class Shutdown {
     }
 
     private Step stopped(Cycle c, boolean signaled, boolean ok) {
-        done = true;
         if (!ok) {
             log.error("{}: PostgreSQL shutdown failed, leader key not removed.", node.name);
-            last = Step.of(CycleAction.SHUTDOWN, "PostgreSQL shutdown failed, leader key not removed.");
-            return last;
+            return done(c, Step.of(CycleAction.SHUTDOWN, "PostgreSQL shutdown failed, leader key not removed."));
         }
+        c.state = c.state.withShutdown(new Progress(Step.of(CycleAction.SHUTDOWN, "shut down: PostgreSQL stopped")));
         PostgresRole role = c.state.role();
         if (role == PostgresRole.PRIMARY || role == PostgresRole.PROMOTED) {
             node.setRole(c, PostgresRole.DEMOTED);
@@ -91,8 +97,12 @@ final class Shutdown {
         } catch (DcsException e) {
             log.warn("{}: could not release the leader key or publish at shutdown: {}", node.name, e.getMessage());
         }
-        last = Step.of(CycleAction.SHUTDOWN,
-                released ? "shut down: PostgreSQL stopped and leader key released" : "shut down: PostgreSQL stopped");
-        return last;
+        return done(c, Step.of(CycleAction.SHUTDOWN,
+                released ? "shut down: PostgreSQL stopped and leader key released" : "shut down: PostgreSQL stopped"));
+    }
+
+    private static Step done(Cycle c, Step result) {
+        c.state = c.state.withShutdown(new Progress(result));
+        return result;
     }
 }
