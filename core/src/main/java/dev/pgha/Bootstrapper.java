@@ -6,7 +6,6 @@ import dev.pgha.cluster.Member;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.StopMode;
 import java.util.Comparator;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,13 +35,13 @@ final class Bootstrapper {
         ClusterView cluster = c.cluster;
         boolean mayInitialize = cluster.isUnlocked() && cluster.initialize() == null
                 && node.config.tags().canFailover();
-        if (mayInitialize && !node.guardCapable) {
+        if (mayInitialize && !c.state.guardCapable()) {
             // The winner becomes the first primary: a node that may not be primary leaves it to others.
             log.warn("{}: Watchdog device is not usable: not racing to bootstrap the cluster", node.name);
         } else if (mayInitialize) {
             if (node.dcs.initialize("")) {
-                node.bootstrapping = true;
-                return node.start("bootstrap", LongAction.Kind.BOOTSTRAP, node.postgres.bootstrap(),
+                c.state = c.state.withBootstrapping(true);
+                return node.start(c, "bootstrap", LongAction.Kind.BOOTSTRAP, node.postgres.bootstrap(),
                         this::afterInitdb, Step.of(CycleAction.BOOTSTRAP, "trying to bootstrap a new cluster"));
             }
             return Step.of(CycleAction.WAIT, "failed to acquire initialize lock");
@@ -55,8 +54,9 @@ final class Bootstrapper {
             Member source = cloneSource(cluster);
             boolean fromLeader = cluster.isLeader(source.name());
             String what = (fromLeader ? "leader" : "replica") + " '" + source.name() + "'";
-            return node.start("bootstrap from " + what, LongAction.Kind.CLONE, node.postgres.cloneFrom(source),
-                    (ok, detail) -> afterClone(what, ok, detail), Step.of(CycleAction.CLONE, "trying to bootstrap from " + what));
+            return node.start(c, "bootstrap from " + what, LongAction.Kind.CLONE, node.postgres.cloneFrom(source),
+                    (later, ok, detail) -> afterClone(later, what, ok, detail),
+                    Step.of(CycleAction.CLONE, "trying to bootstrap from " + what));
         }
         return Step.of(CycleAction.WAIT, "waiting for leader to bootstrap");
     }
@@ -71,61 +71,61 @@ final class Bootstrapper {
         return tagged.orElseGet(() -> cluster.leaderMember().orElseThrow());
     }
 
-    private Step afterClone(String what, boolean ok, String detail) {
+    private Step afterClone(Cycle c, String what, boolean ok, String detail) {
         if (!ok) {
             log.error("{}: failed to bootstrap from {}: {}", node.name, what, detail);
             node.postgres.removeDataDirectory();
             return Step.of(CycleAction.FAILED, "failed to bootstrap from " + what);
         }
         log.info("{}: bootstrapped from {}", node.name, what);
-        node.setRole(PostgresRole.REPLICA);
-        demotion.startFollowing(node.nodeToFollow(node.cluster).orElse(null), "bootstrap from " + what);
+        node.setRole(c, PostgresRole.REPLICA);
+        demotion.startFollowing(c, node.nodeToFollow(c.cluster).orElse(null), "bootstrap from " + what);
         return null;
     }
 
-    private Step afterInitdb(boolean ok, String detail) {
+    private Step afterInitdb(Cycle c, boolean ok, String detail) {
         if (!ok) {
-            return cancelInitialization(detail);
+            return cancelInitialization(c, detail);
         }
-        node.setRole(PostgresRole.PRIMARY);
-        if (!node.lock.acquire() && !node.lock.update()) {
+        node.setRole(c, PostgresRole.PRIMARY);
+        if (!node.lock.acquire(c) && !node.lock.update(c)) {
             log.error("{}: somebody else holds the leader key after bootstrap; stepping down", node.name);
-            return cancelInitialization("leader key taken by another member during bootstrap");
+            return cancelInitialization(c, "leader key taken by another member during bootstrap");
         }
-        node.start("post_bootstrap", LongAction.Kind.POST_BOOTSTRAP, node.postgres.postBootstrap(),
+        node.start(c, "post_bootstrap", LongAction.Kind.POST_BOOTSTRAP, node.postgres.postBootstrap(),
                 this::afterPostBootstrap, null);
         return Step.of(CycleAction.BOOTSTRAP, "running post_bootstrap");
     }
 
-    private Step afterPostBootstrap(boolean ok, String detail) {
+    private Step afterPostBootstrap(Cycle c, boolean ok, String detail) {
         if (!ok) {
-            return cancelInitialization(detail);
+            return cancelInitialization(c, detail);
         }
         if (!node.lock.guardActivated()) {
             log.error("{}: Cancelling bootstrap because watchdog activation failed", node.name);
-            return cancelInitialization("watchdog activation failed");
+            return cancelInitialization(c, "watchdog activation failed");
         }
-        node.bootstrapping = false;
+        c.state = c.state.withBootstrapping(false);
         String sysid = node.postgres.status().systemIdentifier();
         if (sysid == null) {
             sysid = node.postgres.controlData().systemIdentifier();
         }
         node.dcs.setInitialize(sysid);
         node.dcs.setConfig(new ClusterConfig(node.config.bootstrapDcs().toConfig(), 0), 0);
-        node.callback(HaListener.Callback.ON_START);
+        node.callback(c, HaListener.Callback.ON_START);
         return Step.of(CycleAction.BOOTSTRAP, "initialized a new cluster");
     }
 
     /** Patroni's {@code cancel_initialization()}: give the initialize key back, stop and wipe. */
-    Step cancelInitialization(String detail) {
+    Step cancelInitialization(Cycle c, String detail) {
         log.error("{}: Failed to bootstrap cluster: {}", node.name, detail);
-        node.bootstrapping = false;
-        node.lock.release();
+        c.state = c.state.withBootstrapping(false);
+        node.lock.release(c);
         node.dcs.cancelInitialization();
-        node.setRole(PostgresRole.UNINITIALIZED);
+        node.setRole(c, PostgresRole.UNINITIALIZED);
         if (node.postgres.status().postmasterRunning()) {
-            node.start("cancel bootstrap", LongAction.Kind.BOOTSTRAP, node.postgres.stop(StopMode.IMMEDIATE, false),
-                    (stopped, d) -> {
+            node.start(c, "cancel bootstrap", LongAction.Kind.BOOTSTRAP, node.postgres.stop(StopMode.IMMEDIATE, false),
+                    (later, stopped, d) -> {
                         if (stopped) {
                             node.postgres.removeDataDirectory();
                         }

@@ -34,7 +34,8 @@ public final class ClusterAdmin {
      * An admin for the cluster {@code dcs} is bound to.
      *
      * @param config the cluster's settings (their failover rules apply; the member name is unused)
-     * @param dcs    a client of the cluster's DCS; stays the caller's to close
+     * @param dcs    a client of the cluster's DCS, built for any member name (the admin only reads
+     *               the cluster and writes the {@code failover} key); stays the caller's to close
      */
     public static ClusterAdmin of(HaConfig config, DcsClient dcs) {
         return new ClusterAdmin(config, dcs, HaClock.system());

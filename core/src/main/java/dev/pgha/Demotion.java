@@ -1,5 +1,6 @@
 package dev.pgha;
 
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.StopMode;
@@ -50,74 +51,74 @@ final class Demotion {
      * key is released (modes that release it) once PostgreSQL is down, and then it is started
      * again as a replica (all modes but offline).
      */
-    Step demote(Mode mode, Step report) {
-        return demote(mode, report, "demote");
+    Step demote(Cycle c, Mode mode, Step report) {
+        return demote(c, mode, report, "demote");
     }
 
-    Step demote(Mode mode, Step report, String actionName) {
+    Step demote(Cycle c, Mode mode, Step report, String actionName) {
         log.info("{}: Demoting self ({})", node.name, mode.patroniName);
-        rewinder.triggerCheck();
-        node.cancelAction();
+        rewinder.triggerCheck(c);
+        node.cancelAction(c);
         boolean immediate = mode == Mode.IMMEDIATE || mode == Mode.IMMEDIATE_NOLOCK;
         if (mode == Mode.OFFLINE || mode == Mode.IMMEDIATE_NOLOCK) {
-            node.lock.forgetKeepingGuard();
+            node.lock.forgetKeepingGuard(c);
         }
         boolean signaled = node.postgres.status().postmasterRunning();
         var op = node.postgres.stop(immediate ? StopMode.IMMEDIATE : StopMode.FAST, mode == Mode.GRACEFUL);
-        return node.start(actionName, LongAction.Kind.DEMOTE, op,
-                (ok, detail) -> afterStop(mode, signaled, ok, detail), report);
+        return node.start(c, actionName, LongAction.Kind.DEMOTE, op,
+                (later, ok, detail) -> afterStop(later, mode, signaled, ok, detail), report);
     }
 
-    private Step afterStop(Mode mode, boolean signaled, boolean ok, String detail) {
+    private Step afterStop(Cycle c, Mode mode, boolean signaled, boolean ok, String detail) {
         if (!ok) {
             log.error("{}: PostgreSQL did not stop while demoting ({}): {}", node.name, mode.patroniName, detail);
             return null;
         }
-        node.setRole(PostgresRole.DEMOTED);
-        node.followConfigured = false;
+        node.setRole(c, PostgresRole.DEMOTED);
+        c.state = c.state.followNotConfigured();
         if (signaled) {
-            node.callback(HaListener.Callback.ON_STOP);
+            node.callback(c, HaListener.Callback.ON_STOP);
         }
         if (mode == Mode.GRACEFUL && signaled) {
-            node.releaseLockWithLastPosition();   // the shutdown checkpoint this stop wrote
+            node.releaseLockWithLastPosition(c);   // the shutdown checkpoint this stop wrote
         } else if (mode == Mode.GRACEFUL || mode == Mode.IMMEDIATE) {
             // Patroni's release without last_lsn: a checkpoint this stop did not write (e.g. the one
             // single-user crash recovery left, after a WAL segment switch) says nothing the
             // replicas could have received, and would make them all look far behind.
-            node.lock.release();
+            node.lock.release(c);
         }
         if (mode == Mode.OFFLINE) {
             return null;
         }
-        node.cluster = node.dcs.readCluster();
-        Optional<Member> leader = node.nodeToFollow(node.cluster);
-        startFollowing(leader.orElse(null), "starting after demotion");
+        ClusterView now = node.readCluster(c); // the key was just released: who leads now?
+        startFollowing(c, node.nodeToFollow(now).orElse(null), "starting after demotion");
         return null;
     }
 
     /**
      * Patroni's {@code follow()}: a node without the lock demotes if it runs as primary, repairs a
      * diverged data directory, and otherwise points PostgreSQL at the member to follow.
+     *
+     * @param demoteReason the message when it demotes
+     * @param following    the step when it follows (reconfigured now, or already following)
      */
-    Step follow(Cycle c, String demoteReason, String followReason) {
+    Step follow(Cycle c, String demoteReason, Step following) {
         Optional<Member> target = node.nodeToFollow(c.cluster);
-        if (node.actsAsPrimary(c.pg)) {
-            return demote(Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE, demoteReason));
+        if (Node.actsAsPrimary(c.state, c.pg)) {
+            return demote(c, Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE, demoteReason));
         }
         Step repair = rewinder.handle(c);
         if (repair != null) {
             return repair;
         }
         String targetName = target.map(Member::name).orElse(null);
-        if (!node.followConfigured || !Objects.equals(node.upstream, targetName)) {
-            startFollowing(target.orElse(null), "changing primary_conninfo and restarting");
-            return Step.of(CycleAction.FOLLOW, followReason);
+        if (!c.state.followConfigured() || !Objects.equals(c.state.upstream(), targetName)) {
+            startFollowing(c, target.orElse(null), "changing primary_conninfo and restarting");
+            return Step.of(CycleAction.FOLLOW, following.message());
         }
-        if (node.role != PostgresRole.REPLICA) {
-            node.setRole(PostgresRole.REPLICA);
-        }
+        node.setRole(c, PostgresRole.REPLICA);
         if (c.pg.acceptingConnections() && c.pg.inRecovery()) {
-            slots.dropOnReplica(c.cluster);
+            slots.dropOnReplica(c, c.cluster);
         }
         // Re-check divergence when behind the leader's timeline or not streaming from it.
         boolean behindLeader = target.isPresent() && target.get().timeline() != null && c.pg.timeline() > 0
@@ -125,32 +126,34 @@ final class Demotion {
         boolean notStreaming = target.isPresent() && target.get().isRunning() && c.pg.acceptingConnections()
                 && c.pg.inRecovery() && !c.pg.streaming();
         if (behindLeader || notStreaming) {
-            rewinder.triggerCheck();
+            rewinder.triggerCheck(c);
             repair = rewinder.handle(c);
             if (repair != null) {
                 return repair;
             }
         }
-        return Step.of(followReason.startsWith("no action") ? CycleAction.NONE : CycleAction.FOLLOW, followReason);
+        return following;
     }
 
-    /** Starts (or reconfigures) PostgreSQL as a replica of {@code upstream} as a long action. */
-    void startFollowing(Member upstream, String actionName) {
+    /**
+     * Starts (or reconfigures) PostgreSQL as a replica of {@code upstream}, a member of the
+     * cycle's view, as a long action.
+     */
+    void startFollowing(Cycle c, Member upstream, String actionName) {
         String upstreamName = upstream == null ? null : upstream.name();
-        PostgresRole before = node.role;
-        boolean wasRunning = node.lastState != null && node.lastState.isUp();
-        slots.followChanged();
-        node.start(actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
-                SlotKeeper.slotToFollow(node, upstream)), (ok, detail) -> {
+        PostgresRole before = c.state.role();
+        boolean wasRunning = c.state.lastState() != null && c.state.lastState().isUp();
+        slots.followChanged(c);
+        node.start(c, actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
+                slots.slotToFollow(c.state.settings(), c.cluster, upstream)), (later, ok, detail) -> {
             if (ok) {
-                node.upstream = upstreamName;
-                node.followConfigured = true;
-                node.setRole(PostgresRole.REPLICA);
+                later.state = later.state.following(upstreamName);
+                node.setRole(later, PostgresRole.REPLICA);
                 if (before == PostgresRole.PRIMARY || before == PostgresRole.DEMOTED
                         || before == PostgresRole.PROMOTED) {
-                    node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                    node.callback(later, HaListener.Callback.ON_ROLE_CHANGE);
                 } else if (!wasRunning) {
-                    node.callback(HaListener.Callback.ON_START);
+                    node.callback(later, HaListener.Callback.ON_START);
                 }
             }
             return null;

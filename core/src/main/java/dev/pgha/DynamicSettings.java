@@ -23,8 +23,6 @@ final class DynamicSettings {
     private static final Logger log = LoggerFactory.getLogger(DynamicSettings.class);
 
     private final String member;
-    /** The key's value last looked at, so that an unchanged key is neither decoded nor logged again. */
-    private Map<String, Object> seen = Map.of();
 
     DynamicSettings(String member) {
         this.member = member;
@@ -34,13 +32,13 @@ final class DynamicSettings {
      * The settings in force after reading {@code key}.
      *
      * @param current the settings in force before
+     * @param seen    the key's value last looked at: an unchanged key is neither decoded nor logged again
      */
-    ClusterSettings next(ClusterConfig key, ClusterSettings current) {
+    ClusterSettings next(ClusterConfig key, ClusterSettings current, Map<String, Object> seen) {
         Map<String, Object> data = key.data();
         if (data.isEmpty() || data.equals(seen)) {
             return current;
         }
-        seen = data;
         ClusterSettings read;
         try {
             read = ClusterSettings.fromConfig(data);

@@ -3,14 +3,14 @@ package dev.pgha;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Failover;
 import dev.pgha.cluster.Member;
+import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Switchover and failover requests: the candidate checks Patroni's REST API makes, then the
@@ -42,9 +42,9 @@ final class FailoverRequests {
     }
 
     /** For a member: the rules of the settings in force on it. */
-    FailoverRequests(Node node) {
+    FailoverRequests(Node node, Supplier<Election> inForce) {
         this.dcs = node.dcs;
-        this.rules = view -> node.election;
+        this.rules = view -> inForce.get();
         this.clock = node.clock;
     }
 
@@ -97,7 +97,7 @@ final class FailoverRequests {
             if (scheduledAt.isBefore(clock.wallTime())) {
                 return ActionResult.refused("Can't schedule switchover in the past");
             }
-            when = DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(scheduledAt.atOffset(ZoneOffset.UTC));
+            when = TimelineHistory.formatTimestamp(scheduledAt); // Patroni's isoformat(): +00:00, never Z
         }
         return write(new Failover(current.get(), candidate, when, 0),
                 when == null ? "switchover requested" : "switchover scheduled at " + when);

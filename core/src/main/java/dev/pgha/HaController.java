@@ -4,6 +4,11 @@ import dev.pgha.dcs.DcsClient;
 import dev.pgha.postgres.PostgresProcess;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HA engine of one member: Patroni's main loop as a library. The host builds it once and
@@ -13,8 +18,26 @@ import java.util.Objects;
  * <p>The controller creates no threads and never sleeps. Long PostgreSQL work runs as child
  * processes whose completion later cycles observe; every cycle still renews the leader lock.
  * {@code runCycle()} never throws for DCS or PostgreSQL failures: they become a
- * {@link CycleResult}. Calls are serialized: a second thread calling {@code runCycle()} (or an
- * operator action) while a cycle runs waits for it to finish.
+ * {@link CycleResult}.
+ *
+ * <h2>Lifecycle</h2>
+ * A controller is {@link ControllerState#RUNNING RUNNING} from the start; {@link #close()} begins
+ * Patroni's graceful shutdown ({@link ControllerState#SHUTTING_DOWN SHUTTING_DOWN}), the following
+ * {@code runCycle()} calls carry it out, and the one that returns {@link CycleAction#SHUTDOWN}
+ * leaves the controller {@link ControllerState#CLOSED CLOSED}. {@link #state()} tells which; each
+ * method says what it does in each state. A call that makes no sense in the current state throws
+ * {@link IllegalStateException} naming the call and the state: the operator actions once
+ * {@code close()} was called, {@code runCycle()} once {@code CLOSED}. {@link #status()},
+ * {@link #state()} and {@link #close()} work in every state.
+ *
+ * <h2>Threads</h2>
+ * {@code runCycle()}, the operator actions and {@code close()} are serialized on one lock: a
+ * second thread calling any of them while another runs waits until it returned (a cycle on an
+ * unreachable DCS lasts up to {@code retry_timeout} per DCS call), then gets its turn; the state
+ * is checked once it has the lock. {@link #status()} and {@link #state()} take no lock and never
+ * wait: after each serialized call the controller publishes an immutable {@link HaStatus}, and
+ * {@code status()} returns the latest, so a health endpoint answers at once while a cycle hangs
+ * on a slow DCS.
  *
  * <pre>{@code
  * HaController ha = HaController.builder()
@@ -27,10 +50,27 @@ import java.util.Objects;
  */
 public final class HaController implements AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(HaController.class);
+
+    private final String member;
+    private final HaClock clock;
     private final HaEngine engine;
+    /** Serializes {@code runCycle()}, the operator actions and {@code close()}. */
+    private final Object lock = new Object();
+    /** Moved along {@link ControllerState}'s table, only while holding {@link #lock}. */
+    private final AtomicReference<ControllerState> state = new AtomicReference<>(ControllerState.RUNNING);
+    /** The snapshot {@link #status()} returns: written while holding {@link #lock}, read without it. */
+    private volatile Published published;
+
+    /** A published snapshot with its lease deadline on the clock's {@code nanoTime()}. */
+    private record Published(HaStatus status, long leaseDeadlineNanos) {
+    }
 
     private HaController(Builder b) {
+        this.member = b.config.name();
+        this.clock = b.clock;
         this.engine = new HaEngine(b.config, b.dcs, b.postgres, b.clock, b.listener, b.leaseGuard);
+        publish();
     }
 
     /** A builder; config, dcs and postgres are required. */
@@ -40,69 +80,175 @@ public final class HaController implements AutoCloseable {
 
     /**
      * Runs one HA cycle: reads the cluster from the DCS, decides, acts, publishes this member.
-     * Never throws for DCS or PostgreSQL failures.
+     * Never throws for DCS or PostgreSQL failures. Waits while another thread runs a cycle, an
+     * operator action or {@code close()}.
+     *
+     * <ul>
+     *   <li>{@code RUNNING}: one cycle.</li>
+     *   <li>{@code SHUTTING_DOWN}: one step of the graceful shutdown; the call that returns
+     *       {@link CycleAction#SHUTDOWN} moves the controller to {@code CLOSED}. A host that
+     *       cycles until {@code SHUTDOWN} after {@code close()} therefore never calls it in
+     *       {@code CLOSED}, even when {@code close()} could finish the shutdown by itself.</li>
+     *   <li>{@code CLOSED}: throws.</li>
+     * </ul>
+     *
+     * @throws IllegalStateException when the controller is {@code CLOSED}
      */
-    public synchronized CycleResult runCycle() {
-        return engine.runCycle();
+    public CycleResult runCycle() {
+        synchronized (lock) {
+            ControllerState before = require("runCycle()", ControllerState::allowsCycles);
+            try {
+                CycleResult result = engine.runCycle();
+                if (before == ControllerState.SHUTTING_DOWN && result.action() == CycleAction.SHUTDOWN) {
+                    moveTo(ControllerState.CLOSED);
+                }
+                return result;
+            } finally {
+                publish();
+            }
+        }
     }
 
-    /** What the controller knows about itself after the last cycle. */
-    public synchronized HaStatus status() {
-        return engine.status();
+    /**
+     * What the controller knows about itself: the snapshot published when its last cycle,
+     * operator action or {@code close()} returned, with the state it left. It answers at once in
+     * every state, also while another thread's cycle is in progress (that cycle's outcome shows
+     * once it returned). A lease that ran out since is reported as not held.
+     */
+    public HaStatus status() {
+        Published p = published;
+        HaStatus s = p.status();
+        if (s.lockHeld() && clock.nanoTime() - p.leaseDeadlineNanos() >= 0) {
+            return s.withLeaseExpired();
+        }
+        return s;
+    }
+
+    /** The lifecycle state now; never waits. */
+    public ControllerState state() {
+        return state.get();
     }
 
     /**
      * Requests a switchover from the current leader, like {@code patronictl switchover}: writes the
      * {@code failover} key; the leader demotes on its next cycle and the candidate (or the
-     * healthiest replica when {@code candidate} is null) takes over.
+     * healthiest replica when {@code candidate} is null) takes over. Only while {@code RUNNING};
+     * waits for a cycle in progress.
      *
      * @param candidate   the member to promote, or null for the healthiest
      * @param scheduledAt when to do it, or null for now
+     * @throws IllegalStateException once {@link #close()} was called
      */
-    public synchronized ActionResult switchover(String candidate, Instant scheduledAt) {
-        return engine.requestSwitchover(null, candidate, scheduledAt);
+    public ActionResult switchover(String candidate, Instant scheduledAt) {
+        return operatorAction("switchover()", () -> engine.requestSwitchover(null, candidate, scheduledAt));
     }
 
     /**
      * Requests a switchover like {@code patronictl switchover --leader ... --candidate ...}: as
-     * {@link #switchover(String, Instant)}, refused unless {@code leader} leads now.
+     * {@link #switchover(String, Instant)}, refused unless {@code leader} leads now. Only while
+     * {@code RUNNING}.
      *
      * @param leader      the member expected to lead now, or null for whoever does
      * @param candidate   the member to promote, or null for the healthiest
      * @param scheduledAt when to do it, or null for now
+     * @throws IllegalStateException once {@link #close()} was called
      */
-    public synchronized ActionResult switchover(String leader, String candidate, Instant scheduledAt) {
-        return engine.requestSwitchover(leader, candidate, scheduledAt);
+    public ActionResult switchover(String leader, String candidate, Instant scheduledAt) {
+        return operatorAction("switchover()", () -> engine.requestSwitchover(leader, candidate, scheduledAt));
     }
 
     /**
      * Requests a manual failover to {@code candidate}, like {@code patronictl failover}: works also
-     * when the cluster has no leader.
+     * when the cluster has no leader. Only while {@code RUNNING}.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
      */
-    public synchronized ActionResult failover(String candidate) {
-        return engine.requestFailover(Objects.requireNonNull(candidate, "candidate"));
-    }
-
-    /** Restarts the local PostgreSQL (a long action; the lock is kept if held). */
-    public synchronized ActionResult restart() {
-        return engine.requestRestart();
-    }
-
-    /** Wipes the local data directory and clones it again from the leader; refused on the leader. */
-    public synchronized ActionResult reinitialize() {
-        return engine.requestReinitialize();
+    public ActionResult failover(String candidate) {
+        Objects.requireNonNull(candidate, "candidate");
+        return operatorAction("failover()", () -> engine.requestFailover(candidate));
     }
 
     /**
-     * Begins Patroni's graceful shutdown: cancels the action in progress and asks PostgreSQL to
-     * stop (fast). The core never blocks, so the host keeps calling {@link #runCycle()} until it
-     * returns {@link CycleAction#SHUTDOWN}: each call advances the shutdown, and once PostgreSQL is
-     * down the leader key is released (if held) so a replica takes over at once. The lock is kept
-     * while PostgreSQL stops; it no longer accepts writes by then. Calling it again does nothing.
+     * Restarts the local PostgreSQL (a long action; the lock is kept if held). Only while
+     * {@code RUNNING}: a shutdown stops PostgreSQL instead.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult restart() {
+        return operatorAction("restart()", engine::requestRestart);
+    }
+
+    /**
+     * Wipes the local data directory and clones it again from the leader; refused on the leader.
+     * Only while {@code RUNNING}.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult reinitialize() {
+        return operatorAction("reinitialize()", engine::requestReinitialize);
+    }
+
+    /**
+     * Begins Patroni's graceful shutdown (from {@code RUNNING} to {@code SHUTTING_DOWN}): cancels
+     * the action in progress and asks PostgreSQL to stop (fast). The core never blocks, so the
+     * host keeps calling {@link #runCycle()} until it returns {@link CycleAction#SHUTDOWN}: each
+     * call advances the shutdown, and once PostgreSQL is down the leader key is released (if held)
+     * so a replica takes over at once. The lock is kept while PostgreSQL stops; it no longer
+     * accepts writes by then. Waits for a cycle in progress. In {@code SHUTTING_DOWN} and
+     * {@code CLOSED} it does nothing and returns at once: {@code close()} is idempotent.
      */
     @Override
-    public synchronized void close() {
-        engine.shutdown();
+    public void close() {
+        if (state.get() != ControllerState.RUNNING) {
+            return;
+        }
+        synchronized (lock) {
+            if (state.get() != ControllerState.RUNNING) {
+                return;
+            }
+            moveTo(ControllerState.SHUTTING_DOWN);
+            try {
+                engine.shutdown();
+            } finally {
+                publish();
+            }
+        }
+    }
+
+    private ActionResult operatorAction(String call, Supplier<ActionResult> action) {
+        synchronized (lock) {
+            require(call, ControllerState::allowsOperatorActions);
+            try {
+                return action.get();
+            } finally {
+                publish();
+            }
+        }
+    }
+
+    /** The state now, if it allows {@code call}; caller holds {@link #lock}. */
+    private ControllerState require(String call, Predicate<ControllerState> allowed) {
+        ControllerState now = state.get();
+        if (!allowed.test(now)) {
+            throw new IllegalStateException(member + ": " + call + " is not allowed: the controller is " + now
+                    + (now == ControllerState.CLOSED ? " (its shutdown is complete)"
+                    : " (close() was called; runCycle() carries out the shutdown)"));
+        }
+        return now;
+    }
+
+    /** Moves along the state table; caller holds {@link #lock}. */
+    private void moveTo(ControllerState next) {
+        ControllerState now = state.get();
+        if (!state.compareAndSet(now, now.transitionTo(next))) {
+            throw new IllegalStateException(member + ": controller state changed concurrently from " + now);
+        }
+        log.info("{}: controller {} -> {}", member, now, next);
+    }
+
+    /** Publishes what the engine knows now for {@link #status()}; caller holds {@link #lock} (or constructs). */
+    private void publish() {
+        published = new Published(engine.status(state.get()), engine.leaseDeadlineNanos());
     }
 
     /** Collects the parts of a controller. */
@@ -123,7 +269,10 @@ public final class HaController implements AutoCloseable {
             return this;
         }
 
-        /** The DCS client of this member (required). */
+        /**
+         * The DCS client of this member (required): built for the member named by the config's
+         * {@link HaConfig#name()} ({@link DcsClient#member()}).
+         */
         public Builder dcs(DcsClient value) {
             this.dcs = value;
             return this;
@@ -156,16 +305,28 @@ public final class HaController implements AutoCloseable {
         /**
          * Builds the controller. It does nothing until the first {@link #runCycle()}.
          *
-         * @throws NullPointerException naming the missing part
+         * @throws NullPointerException     naming the missing part
+         * @throws IllegalArgumentException when the DCS client serves another member than
+         *                                  {@link HaConfig#name()}
          */
         public HaController build() {
             Objects.requireNonNull(config, "config");
             Objects.requireNonNull(dcs, "dcs");
+            requireSameMember(config, dcs);
             Objects.requireNonNull(postgres, "postgres");
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(listener, "listener");
             Objects.requireNonNull(leaseGuard, "leaseGuard");
             return new HaController(this);
+        }
+
+        private static void requireSameMember(HaConfig config, DcsClient dcs) {
+            String served = dcs.member();
+            if (!config.name().equals(served)) {
+                throw new IllegalArgumentException("the DCS client " + dcs + " serves member '" + served
+                        + "' but HaConfig.name() is '" + config.name() + "': build the client for '"
+                        + config.name() + "'");
+            }
         }
     }
 }

@@ -12,13 +12,15 @@ import dev.pgha.postgres.PostgresStatus;
 import dev.pgha.postgres.StopMode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine behind {@link dev.pgha.HaController}: Patroni's {@code _run_cycle()} as one entry
  * point over small decision units. Not part of the API; not thread-safe (the controller
- * serializes calls).
+ * serializes calls, and publishes {@link #status(ControllerState)} after each for readers on other
+ * threads).
  */
 final class HaEngine {
 
@@ -28,7 +30,6 @@ final class HaEngine {
     static final Duration ACTION_POLL_INTERVAL = Duration.ofSeconds(1);
 
     private final Node node;
-    private final Rewinder rewinder;
     private final Demotion demotion;
     private final Leadership leadership;
     private final Recovery recovery;
@@ -38,88 +39,99 @@ final class HaEngine {
     private final FailoverRequests failoverRequests;
     private final Shutdown shutdown;
     private final DynamicSettings dynamicSettings;
+    /** What this node carries from cycle to cycle; only this class replaces it, whole, after each cycle. */
+    private NodeState state;
     private CycleResult lastResult;
 
     /** Wires the decision units; does no I/O. */
     HaEngine(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
                     LeaseGuard leaseGuard) {
         this.node = new Node(config, dcs, postgres, clock, listener, leaseGuard);
-        this.rewinder = new Rewinder(node);
+        Rewinder rewinder = new Rewinder(node);
         this.demotion = new Demotion(node, rewinder);
         this.leadership = new Leadership(node, demotion);
         this.recovery = new Recovery(node, demotion, rewinder, leadership);
         this.bootstrapper = new Bootstrapper(node, demotion);
         this.publisher = new MemberPublisher(node);
         this.requests = new Requests(node, rewinder);
-        this.failoverRequests = new FailoverRequests(node);
+        this.failoverRequests = new FailoverRequests(node, () -> state.election());
         this.shutdown = new Shutdown(node, publisher);
         this.dynamicSettings = new DynamicSettings(config.name());
+        this.state = node.initialState();
     }
 
     /** One HA cycle; never throws for DCS or PostgreSQL failures. */
     CycleResult runCycle() {
         long started = node.clock.nanoTime();
-        leadership.wakeUpIn = null;
-        if (shutdown.isRequested()) {
-            return finish(shutdown.step(), started);
-        }
-        Step step;
-        boolean dcsFailed = false;
+        Cycle c = new Cycle(state);
         try {
-            step = cycle();
-        } catch (DcsException e) {
-            dcsFailed = true;
-            step = handleDcsError(e);
-        } catch (PostgresException e) {
-            log.error("{}: Error communicating with PostgreSQL: {}", node.name, e.getMessage());
-            step = Step.of(CycleAction.POSTGRES_ERROR, "Error communicating with PostgreSQL. Will try again later");
-        } catch (RuntimeException e) {
-            log.error("{}: Unexpected exception", node.name, e);
-            step = Step.of(CycleAction.FAILED, "Unexpected exception raised, please report it as a BUG");
-            step = demoteIfPrimaryWithoutLease(step);
+            if (Shutdown.isRequested(c.state)) {
+                return finish(c, shutdown.step(c), started);
+            }
+            Step step;
+            boolean dcsFailed = false;
+            try {
+                step = cycle(c);
+            } catch (DcsException e) {
+                dcsFailed = true;
+                step = handleDcsError(c, e);
+            } catch (PostgresException e) {
+                log.error("{}: Error communicating with PostgreSQL: {}", node.name, e.getMessage());
+                step = Step.of(CycleAction.POSTGRES_ERROR, "Error communicating with PostgreSQL. Will try again later");
+            } catch (RuntimeException e) {
+                log.error("{}: Unexpected exception", node.name, e);
+                step = Step.of(CycleAction.FAILED, "Unexpected exception raised, please report it as a BUG");
+                step = demoteIfPrimaryWithoutLease(c, step);
+            }
+            if (!dcsFailed) {
+                publish(c);
+            }
+            return finish(c, step, started);
+        } finally {
+            state = c.state;
         }
-        if (!dcsFailed) {
-            publish();
-        }
-        return finish(step, started);
     }
 
-    private Step cycle() {
+    private Step cycle(Cycle c) {
         // A finished action's completion acts first (it may release the lock or start the next
         // action), so that everything this cycle decides sees the DCS as the completion left it.
-        Step done = node.pollAction();
-        node.guardCapable = node.lock.guardCapable();
-        ClusterView cluster = node.dcs.readCluster();
-        node.cluster = cluster;
-        node.useSettings(dynamicSettings.next(cluster.config(), node.settings));
+        Step done = node.pollAction(c);
+        boolean guardCapable = node.lock.guardCapable(c);
+        c.state = c.state.withGuardCapable(guardCapable);
+        ClusterView cluster = node.readCluster(c);
+        ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
+        node.useSettings(c, next);
+        c.state = c.state.withConfigSeen(cluster.config().data());
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
-        node.postgres.applyParameters(node.settings.postgresqlParameters());
+        node.postgres.applyParameters(c.state.settings().postgresqlParameters());
         if (!cluster.isLeader(node.name)) {
-            node.lock.lost();
+            node.lock.lost(c);
         }
-        cluster.leaderName().ifPresent(l -> node.formerLeader = l);
-        Cycle c = new Cycle(cluster, node.observe());
-        if (node.role == null) {
-            node.role = initialRole(c.pg);
+        if (cluster.leaderName().isPresent()) {
+            c.state = c.state.withFormerLeader(cluster.leaderName().get());
+        }
+        node.observe(c);
+        if (c.state.role() == null) {
+            c.state = c.state.withRole(initialRole(c.pg));
         }
         adoptClusterKeys(c);
         if (done != null) {
             if (cluster.isLeader(node.name)) {
-                node.lock.update();
+                node.lock.update(c);
             }
             return done;
         }
-        if (node.action != null) {
+        if (c.state.action() != null) {
             return leadership.handleLongActionInProgress(c);
         }
         Step s = recovery.handleStartingInstance(c);
         if (s != null) {
             return s;
         }
-        if (node.bootstrapping) {
-            return bootstrapper.cancelInitialization("PostgreSQL is not running after bootstrap");
+        if (c.state.bootstrapping()) {
+            return bootstrapper.cancelInitialization(c, "PostgreSQL is not running after bootstrap");
         }
-        if (node.recovering) {
+        if (c.state.recovering()) {
             s = recovery.postRecover(c);
             if (s != null) {
                 return s;
@@ -135,9 +147,9 @@ final class HaEngine {
         if (!c.pg.postmasterRunning()) {
             return recovery.recover(c);
         }
-        s = cluster.isUnlocked() ? leadership.processUnhealthy(c) : leadership.processHealthy(c);
-        if (node.action == null && !node.callbackFired && c.pg.postmasterRunning()) {
-            node.callback(HaListener.Callback.ON_START);
+        s = c.cluster.isUnlocked() ? leadership.processUnhealthy(c) : leadership.processHealthy(c);
+        if (c.state.action() == null && !c.state.callbackFired() && c.pg.postmasterRunning()) {
+            node.callback(c, HaListener.Callback.ON_START);
         }
         return s;
     }
@@ -150,9 +162,9 @@ final class HaEngine {
         if (!c.cluster.hasValidInitialize() && c.pg.systemIdentifier() != null) {
             node.dcs.setInitialize(c.pg.systemIdentifier());
         }
-        if (c.cluster.config().data().isEmpty() && !node.bootstrapping) {
+        if (c.cluster.config().data().isEmpty() && !c.state.bootstrapping()) {
             // Patroni writes the settings in force; compare-and-set on the (empty) key as read.
-            node.dcs.setConfig(new ClusterConfig(node.settings.toConfig(), 0), c.cluster.config().version());
+            node.dcs.setConfig(new ClusterConfig(c.state.settings().toConfig(), 0), c.cluster.config().version());
         }
     }
 
@@ -168,26 +180,26 @@ final class HaEngine {
 
     private Step emptyDataDirectory(Cycle c) {
         boolean inaccessible = c.pg.dataDirectory() == DataDirectoryState.INACCESSIBLE;
-        node.setRole(PostgresRole.UNINITIALIZED);
+        node.setRole(c, PostgresRole.UNINITIALIZED);
         boolean leader = c.cluster.isLeader(node.name);
         Step released = Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily as data dir "
                 + (inaccessible ? "not accessible" : "empty") + " and currently leader");
         if (c.pg.postmasterRunning()) {
             // Never hand the key over while this postmaster may still accept writes: stop first.
-            node.cancelAction();
-            Step report = node.start("stopping PostgreSQL without a data directory", LongAction.Kind.DEMOTE,
-                    node.postgres.stop(StopMode.IMMEDIATE, false), (ok, detail) -> {
+            node.cancelAction(c);
+            Step report = node.start(c, "stopping PostgreSQL without a data directory", LongAction.Kind.DEMOTE,
+                    node.postgres.stop(StopMode.IMMEDIATE, false), (later, ok, detail) -> {
                         if (ok && leader) {
-                            node.lock.release();
+                            node.lock.release(later);
                         }
                         return null;
                     }, leader ? released : Step.of(CycleAction.DEMOTE, "stopping PostgreSQL: data dir "
                             + (inaccessible ? "not accessible" : "empty")));
-            node.pollAction(); // an immediate stop is usually done at once: release the key in this cycle
+            node.pollAction(c); // an immediate stop is usually done at once: release the key in this cycle
             return report;
         }
         if (leader) {
-            node.lock.release();
+            node.lock.release(c);
             return released;
         }
         if (inaccessible) {
@@ -212,13 +224,13 @@ final class HaEngine {
                 log.error("{}: system ID mismatch, node {} belongs to a different cluster: {} != {}",
                         node.name, node.name, cluster.initialize(), sysid);
                 if (cluster.isLeader(node.name)) {
-                    node.lock.release();
+                    node.lock.release(c);
                     return Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily due to the system ID mismatch");
                 }
                 return Step.of(CycleAction.FAILED, "system ID mismatch, node " + node.name
                         + " belongs to a different cluster: " + cluster.initialize() + " != " + sysid);
             }
-        } else if (cluster.isUnlocked() && !node.callbackFired) {
+        } else if (cluster.isUnlocked() && !c.state.callbackFired()) {
             if (c.pg.postmasterRunning() && c.pg.inRecovery()) {
                 return Step.of(CycleAction.FAILED,
                         "No initialize key in DCS and PostgreSQL is running as replica, aborting start");
@@ -236,13 +248,14 @@ final class HaEngine {
      * When in doubt, demote: after a cycle failed unexpectedly, a node that may accept writes but
      * holds no valid lease stops PostgreSQL.
      */
-    private Step demoteIfPrimaryWithoutLease(Step failed) {
+    private Step demoteIfPrimaryWithoutLease(Cycle c, Step failed) {
         try {
-            PostgresStatus pg = node.observe();
-            if (pg.postmasterRunning() && node.actsAsPrimary(pg) && !node.lock.isHeld()
-                    && (node.action == null || node.action.kind() != LongAction.Kind.DEMOTE)) {
+            PostgresStatus pg = node.observe(c);
+            LongAction a = c.state.action();
+            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg) && !node.lock.isHeld(c.state)
+                    && (a == null || a.kind() != LongAction.Kind.DEMOTE)) {
                 log.warn("{}: running as primary without a valid lease after an unexpected error: demoting", node.name);
-                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                         "demoted self because of an unexpected error while running as primary without a valid lease"));
             }
         } catch (RuntimeException again) {
@@ -252,21 +265,22 @@ final class HaEngine {
     }
 
     /** Patroni's {@code _handle_dcs_error()}: a primary that cannot reach the DCS demotes. */
-    private Step handleDcsError(DcsException e) {
+    private Step handleDcsError(Cycle c, DcsException e) {
         log.warn("{}: Error communicating with DCS: {}", node.name, e.getMessage());
-        node.dcsTroubleSinceLastRace = true;
+        c.state = c.state.withDcsTroubleSinceLastRace(true);
         try {
-            if (node.action != null) {
-                node.pollAction();
+            if (c.state.action() != null) {
+                node.pollAction(c);
             }
-            PostgresStatus pg = node.observe();
-            node.lock.forgetKeepingGuard();
-            if (pg.postmasterRunning() && node.actsAsPrimary(pg)) {
-                if (node.action != null && node.action.kind() == LongAction.Kind.DEMOTE) {
+            PostgresStatus pg = node.observe(c);
+            node.lock.forgetKeepingGuard(c);
+            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg)) {
+                LongAction a = c.state.action();
+                if (a != null && a.kind() == LongAction.Kind.DEMOTE) {
                     return Step.of(CycleAction.DEMOTE, "demoted self because DCS is not accessible and I was a leader");
                 }
                 log.info("{}: demoting self because DCS is not accessible and I was a leader", node.name);
-                return demotion.demote(Demotion.Mode.OFFLINE,
+                return demotion.demote(c, Demotion.Mode.OFFLINE,
                         Step.of(CycleAction.DEMOTE, "demoted self because DCS is not accessible and I was a leader"));
             }
         } catch (DcsException | PostgresException again) {
@@ -275,9 +289,9 @@ final class HaEngine {
         return Step.of(CycleAction.DCS_ERROR, "DCS is not accessible");
     }
 
-    private void publish() {
+    private void publish(Cycle c) {
         try {
-            publisher.publish(node.observe());
+            publisher.publish(c, node.observe(c));
         } catch (DcsException e) {
             log.warn("{}: could not publish the member key: {}", node.name, e.getMessage());
         } catch (RuntimeException e) {
@@ -285,27 +299,28 @@ final class HaEngine {
         }
     }
 
-    private CycleResult finish(Step step, long startedNanos) {
+    private CycleResult finish(Cycle c, Step step, long startedNanos) {
         Duration next;
-        if (shutdown.isDone()) {
+        Duration loopWait = c.state.settings().loopWait();
+        if (Shutdown.isDone(c.state)) {
             // Nothing more to do; a host that keeps calling anyway should not spin.
-            next = node.settings.loopWait();
-        } else if (node.action != null || shutdown.isRequested()) {
-            next = min(node.settings.loopWait(), ACTION_POLL_INTERVAL);
+            next = loopWait;
+        } else if (c.state.action() != null || Shutdown.isRequested(c.state)) {
+            next = min(loopWait, ACTION_POLL_INTERVAL);
         } else {
             Duration elapsed = Duration.ofNanos(node.clock.nanoTime() - startedNanos);
-            next = node.settings.loopWait().minus(elapsed);
+            next = loopWait.minus(elapsed);
             if (next.isNegative()) {
                 log.warn("{}: Loop time exceeded, rescheduling immediately.", node.name);
                 next = Duration.ZERO;
             }
         }
-        if (leadership.wakeUpIn != null) {
-            next = min(next, leadership.wakeUpIn);
+        if (step.wakeUpIn() != null) {
+            next = min(next, step.wakeUpIn());
         }
-        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
-        Instant deadline = node.lock.deadline();
-        lastResult = new CycleResult(step.action(), step.message(), role, deadline != null, next, deadline);
+        Instant deadline = node.lock.deadline(c.state);
+        lastResult = new CycleResult(step.action(), step.message(), c.state.roleOrUninitialized(), deadline != null,
+                next, deadline);
         log.debug("{}: {}", node.name, step.message());
         return lastResult;
     }
@@ -314,13 +329,18 @@ final class HaEngine {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /** What the engine knows about itself. */
-    HaStatus status() {
-        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
-        Instant deadline = node.lock.deadline();
-        return new HaStatus(node.name, role, node.lastState, deadline != null, deadline,
-                node.cluster.leaderName().orElse(null), node.action == null ? null : node.action.name(), lastResult,
-                node.settings);
+    /** What the engine knows about itself now, for a controller in {@code controllerState}: an immutable snapshot. */
+    HaStatus status(ControllerState controllerState) {
+        NodeState s = state;
+        Instant deadline = node.lock.deadline(s);
+        return new HaStatus(node.name, controllerState, s.roleOrUninitialized(), s.lastState(), deadline != null,
+                deadline, s.lastView().leaderName().orElse(null), s.action() == null ? null : s.action().name(),
+                lastResult, s.settings());
+    }
+
+    /** While the lock is held: when its lease runs out, on the clock's {@code nanoTime()}. */
+    long leaseDeadlineNanos() {
+        return state.lock().deadlineNanos();
     }
 
     /** Writes a switchover request to the {@code failover} key after checking the candidate. */
@@ -335,19 +355,31 @@ final class HaEngine {
 
     /** Restarts PostgreSQL as a long action. */
     ActionResult requestRestart() {
-        return requests.restart();
+        return outsideCycle(requests::restart);
     }
 
     /** Wipes and re-clones this replica as a long action. */
     ActionResult requestReinitialize() {
-        return requests.reinitialize();
+        return outsideCycle(requests::reinitialize);
     }
 
     /** Begins Patroni's graceful shutdown; later cycles finish it. */
     void shutdown() {
-        if (!shutdown.isRequested()) {
-            shutdown.request();
-            finish(shutdown.step(), node.clock.nanoTime());
+        if (!Shutdown.isRequested(state)) {
+            outsideCycle(c -> {
+                Shutdown.request(c);
+                return finish(c, shutdown.step(c), node.clock.nanoTime());
+            });
+        }
+    }
+
+    /** Runs an operator request on the state, as a cycle does, and keeps the state it leaves. */
+    private <T> T outsideCycle(Function<Cycle, T> request) {
+        Cycle c = new Cycle(state);
+        try {
+            return request.apply(c);
+        } finally {
+            state = c.state;
         }
     }
 }

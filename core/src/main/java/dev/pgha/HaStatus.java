@@ -6,11 +6,15 @@ import java.time.Instant;
 
 /**
  * A snapshot of what the controller knows about itself, for a host's health endpoint or logs.
+ * {@link HaController#status()} returns the snapshot published when the controller's last
+ * serialized call (a cycle, an operator action, {@code close()}) returned; it never waits for a
+ * cycle in progress.
  *
  * @param member         this member's name
+ * @param state          the controller's lifecycle state when the snapshot was published
  * @param role           its role
- * @param postgresState  the last observed PostgreSQL state
- * @param lockHeld       whether it held the lock after the last cycle
+ * @param postgresState  the last observed PostgreSQL state (null before the first observation)
+ * @param lockHeld       whether it holds the lock with a lease that has not run out
  * @param leaseDeadline  when the lease expires unless renewed (null when not held)
  * @param leader         the leader named by the last successful DCS read (null when unlocked or unknown)
  * @param actionInProgress the name of the long action in progress, or null
@@ -18,7 +22,13 @@ import java.time.Instant;
  * @param settings       the cluster-wide settings in force: the {@code config} key's, or the
  *                       {@code bootstrap.dcs} ones until a valid key was read
  */
-public record HaStatus(String member, PostgresRole role, PostgresState postgresState, boolean lockHeld,
-                       Instant leaseDeadline, String leader, String actionInProgress, CycleResult lastResult,
-                       ClusterSettings settings) {
+public record HaStatus(String member, ControllerState state, PostgresRole role, PostgresState postgresState,
+                       boolean lockHeld, Instant leaseDeadline, String leader, String actionInProgress,
+                       CycleResult lastResult, ClusterSettings settings) {
+
+    /** This snapshot after its lease ran out: not holding the lock, no deadline. */
+    HaStatus withLeaseExpired() {
+        return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult,
+                settings);
+    }
 }

@@ -23,16 +23,26 @@ final class LeaderLock {
     private final HaClock clock;
     private final LeaseGuard guard;
     private final Events events;
-    /** The lease acquired or refreshed from now on: the {@code ttl} in force. */
-    private Duration ttl;
 
-    private boolean held;
-    private long deadlineNanos;
-    private Instant deadlineWall;
-    /** While the guard cannot be activated: when (clock nanos) activation was last retried. */
-    private Long guardRetriedNanos;
-    /** What {@link #guardCapable()} answered last. */
-    private boolean guardWasCapable = true;
+    /**
+     * What the node knows of its lock, carried in its {@link NodeState}.
+     *
+     * @param held              whether this node acquired or refreshed the key and has not lost it since
+     * @param deadlineNanos     when the lease runs out unless renewed (clock nanos; meaningful while held)
+     * @param deadlineWall      the same on the wall clock (null when not held)
+     * @param guardRetriedNanos while the guard cannot be activated: when (clock nanos) activation was last
+     *                          retried, else null
+     * @param guardWasCapable   what {@link #guardCapable} answered last
+     */
+    record State(boolean held, long deadlineNanos, Instant deadlineWall, Long guardRetriedNanos,
+                 boolean guardWasCapable) {
+
+        static final State INITIAL = new State(false, 0, null, null, true);
+
+        State notHeld() {
+            return new State(false, deadlineNanos, null, guardRetriedNanos, guardWasCapable);
+        }
+    }
 
     LeaderLock(String member, DcsClient dcs, HaClock clock, LeaseGuard guard, Events events) {
         this.member = member;
@@ -42,33 +52,30 @@ final class LeaderLock {
         this.events = events;
     }
 
-    /** The lease the next acquire or refresh asks for; a deadline already granted stands. */
-    void useTtl(Duration value) {
-        this.ttl = value;
-    }
-
-    /** Creates the leader key if nobody holds it. */
-    boolean acquire() {
+    /** Creates the leader key if nobody holds it, for the {@code ttl} in force. */
+    boolean acquire(Cycle c) {
+        Duration ttl = c.state.settings().ttl();
         long sentNanos = clock.nanoTime();
         Instant sentWall = clock.wallTime();
-        boolean ok = call("acquireLeader", () -> dcs.acquireLeader(member, ttl));
+        boolean ok = call("acquireLeader", () -> dcs.acquireLeader(ttl));
         if (ok) {
-            renewed(sentNanos, sentWall);
+            renewed(c, ttl, sentNanos, sentWall);
         } else {
-            lost();
+            lost(c);
         }
         return ok;
     }
 
     /** Refreshes this node's leader key; false (and the lock counts as lost) if another holds it. */
-    boolean update() {
+    boolean update(Cycle c) {
+        Duration ttl = c.state.settings().ttl();
         long sentNanos = clock.nanoTime();
         Instant sentWall = clock.wallTime();
-        boolean ok = call("refreshLeader", () -> dcs.refreshLeader(member, ttl));
+        boolean ok = call("refreshLeader", () -> dcs.refreshLeader(ttl));
         if (ok) {
-            renewed(sentNanos, sentWall);
+            renewed(c, ttl, sentNanos, sentWall);
         } else {
-            lost();
+            lost(c);
         }
         return ok;
     }
@@ -78,26 +85,22 @@ final class LeaderLock {
      *
      * @return whether the key was this node's and is now deleted
      */
-    boolean release() {
+    boolean release(Cycle c) {
         try {
-            boolean released = dcs.releaseLeader(member);
+            boolean released = dcs.releaseLeader();
             if (released) {
                 log.info("{}: Leader key released", member);
             }
             return released;
         } finally {
-            lost();
+            lost(c);
         }
     }
 
     /** Forgets the lock locally (the DCS says somebody else holds it, or it cannot be reached). */
-    void lost() {
+    void lost(Cycle c) {
         guard.disarm();
-        if (held) {
-            held = false;
-            deadlineWall = null;
-            events.lockLost();
-        }
+        forgetKeepingGuard(c);
     }
 
     /**
@@ -105,10 +108,10 @@ final class LeaderLock {
      * reached or the lock was lost while PostgreSQL may still accept writes. The guard still
      * fences at the old deadline if the stop that follows does not finish.
      */
-    void forgetKeepingGuard() {
-        if (held) {
-            held = false;
-            deadlineWall = null;
+    void forgetKeepingGuard(Cycle c) {
+        State s = c.state.lock();
+        if (s.held()) {
+            c.state = c.state.withLock(s.notHeld());
             events.lockLost();
         }
     }
@@ -128,7 +131,7 @@ final class LeaderLock {
      * asked once per cycle. While it cannot, and this node does not hold the lock, activation is
      * retried at most once per {@code ttl}; the retry's outcome shows in the next cycle's answer.
      */
-    boolean guardCapable() {
+    boolean guardCapable(Cycle c) {
         boolean capable;
         try {
             capable = guard.canActivate();
@@ -136,35 +139,41 @@ final class LeaderLock {
             log.error("{}: the lease guard failed to tell whether it can be activated", member, e);
             capable = false;
         }
-        if (capable != guardWasCapable) {
+        State s = c.state.lock();
+        if (capable != s.guardWasCapable()) {
             if (capable) {
                 log.info("{}: the lease guard can be activated again: taking part in leader races", member);
             } else {
                 log.warn("{}: the lease guard is required but cannot be activated: not taking part in leader races"
                         + " and publishing watchdog_failed", member);
             }
-            guardWasCapable = capable;
         }
+        Long retried = s.guardRetriedNanos();
+        boolean retry = false;
         if (capable) {
-            guardRetriedNanos = null;
-        } else if (!held) {
+            retried = null;
+        } else if (!s.held()) {
             long now = clock.nanoTime();
-            if (guardRetriedNanos == null || now - guardRetriedNanos >= ttl.toNanos()) {
-                guardRetriedNanos = now;
-                guardActivated();
+            if (retried == null || now - retried >= c.state.settings().ttl().toNanos()) {
+                retried = now;
+                retry = true;
             }
+        }
+        c.state = c.state.withLock(new State(s.held(), s.deadlineNanos(), s.deadlineWall(), retried, capable));
+        if (retry) {
+            guardActivated();
         }
         return capable;
     }
 
     /** Whether this node holds the lock and its lease has not run out. */
-    boolean isHeld() {
-        return held && clock.nanoTime() - deadlineNanos < 0;
+    boolean isHeld(NodeState s) {
+        return s.lock().held() && clock.nanoTime() - s.lock().deadlineNanos() < 0;
     }
 
     /** The lease deadline while held, else null. */
-    Instant deadline() {
-        return isHeld() ? deadlineWall : null;
+    Instant deadline(NodeState s) {
+        return isHeld(s) ? s.lock().deadlineWall() : null;
     }
 
     /**
@@ -183,13 +192,13 @@ final class LeaderLock {
         }
     }
 
-    private void renewed(long sentNanos, Instant sentWall) {
-        boolean was = held;
-        held = true;
-        deadlineNanos = sentNanos + ttl.toNanos();
-        deadlineWall = sentWall.plus(ttl);
-        guard.arm(deadlineWall);
-        if (!was) {
+    private void renewed(Cycle c, Duration ttl, long sentNanos, Instant sentWall) {
+        State s = c.state.lock();
+        Instant deadline = sentWall.plus(ttl);
+        c.state = c.state.withLock(new State(true, sentNanos + ttl.toNanos(), deadline, s.guardRetriedNanos(),
+                s.guardWasCapable()));
+        guard.arm(deadline);
+        if (!s.held()) {
             events.lockAcquired();
         }
     }

@@ -11,7 +11,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,133 +27,141 @@ final class Leadership {
     private final Node node;
     private final Demotion demotion;
     private final SlotKeeper slots;
-
-    /** When a scheduled switchover is due within the next loop, how soon to run the next cycle. */
-    Duration wakeUpIn;
+    private final StartTimeout startTimeout;
 
     Leadership(Node node, Demotion demotion) {
         this.node = node;
         this.demotion = demotion;
         this.slots = demotion.slots;
+        this.startTimeout = new StartTimeout(demotion);
     }
 
     /** No leader key: race for it if this node is the healthiest, else follow. */
     Step processUnhealthy(Cycle c) {
-        if (node.dcsTroubleSinceLastRace && !c.pg.isRunningPrimary()) {
+        if (c.state.dcsTroubleSinceLastRace() && !c.pg.isRunningPrimary()) {
             // Without REST calls the members' WAL positions come from their keys, which may have
             // expired during the outage: publish ours now and race on the next cycle.
-            node.dcsTroubleSinceLastRace = false;
+            c.state = c.state.withDcsTroubleSinceLastRace(false);
             log.info("{}: DCS reachable again: waiting one cycle for members to publish before the leader race",
                     node.name);
-            return demotion.follow(c, "demoting self because i am not the healthiest node",
-                    "waiting one cycle for members to publish their WAL positions before the leader race");
+            return demotion.follow(c, "demoting self because i am not the healthiest node", Step.of(CycleAction.FOLLOW,
+                    "waiting one cycle for members to publish their WAL positions before the leader race"));
         }
-        node.dcsTroubleSinceLastRace = false;
-        if (!node.guardCapable) {
+        c.state = c.state.withDcsTroubleSinceLastRace(false);
+        if (!c.state.guardCapable()) {
             // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
             // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
             log.warn("{}: Watchdog device is not usable", node.name);
-        } else if (node.election.isHealthiestNode(c.cluster, c.pg, node.formerLeader)) {
-            if (node.lock.acquire()) {
-                slots.reset(c.cluster.status());
+        } else if (c.state.election().isHealthiestNode(c.cluster, c.pg, c.state.formerLeader())) {
+            if (node.lock.acquire(c)) {
+                slots.reset(c, c.cluster.status());
                 Failover failover = c.cluster.failover();
                 if (failover != null) {
                     node.dcs.deleteFailover(failover.version());
                 }
-                return enforcePrimaryRole(c, "acquired session lock as a leader",
+                return enforcePrimaryRole(c, Step.of(CycleAction.ACQUIRED_LOCK, "acquired session lock as a leader"),
                         "promoted self to leader by acquiring session lock");
             }
             // Somebody else won between our read and our attempt: follow the winner, not the stale view.
-            Cycle fresh = new Cycle(node.dcs.readCluster(), c.pg);
-            node.cluster = fresh.cluster;
-            return demotion.follow(fresh, "demoted self after trying and failing to obtain lock",
-                    "following new leader after trying and failing to obtain lock");
+            node.readCluster(c);
+            return demotion.follow(c, "demoted self after trying and failing to obtain lock",
+                    Step.of(CycleAction.FOLLOW, "following new leader after trying and failing to obtain lock"));
         }
         if (!node.config.tags().canFailover()) {
             return demotion.follow(c, "demoting self because I am not allowed to become primary",
-                    "following a different leader because I am not allowed to promote");
+                    Step.of(CycleAction.FOLLOW, "following a different leader because I am not allowed to promote"));
         }
         return demotion.follow(c, "demoting self because i am not the healthiest node",
-                "following a different leader because i am not the healthiest node");
+                Step.of(CycleAction.FOLLOW, "following a different leader because i am not the healthiest node"));
     }
 
     /** A leader key exists: the holder refreshes it and stays (or becomes) primary; others follow. */
     Step processHealthy(Cycle c) {
         if (c.cluster.isLeader(node.name)) {
-            if (node.lock.update()) {
-                Step manual = processManualFailoverFromLeader(c);
-                if (manual != null) {
+            if (node.lock.update(c)) {
+                ManualFailover manual = processManualFailoverFromLeader(c);
+                if (manual.demotion() != null) {
                     writeStatus(c);
-                    return manual;
+                    return manual.demotion();
                 }
-                Step step = enforcePrimaryRole(c, node.iAm(", the leader with the lock"),
+                Step step = enforcePrimaryRole(c, Step.of(CycleAction.NONE, node.iAm(", the leader with the lock")),
                         "promoted self to leader because I had the session lock");
                 writeStatus(c); // after the slots were kept, so that their positions are this cycle's
-                return step;
+                return step.wakingIn(manual.dueIn());
             }
             log.error("{}: failed to update leader lock", node.name);
-            if (node.actsAsPrimary(c.pg)) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK,
+            if (Node.actsAsPrimary(c.state, c.pg)) {
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK,
                         Step.of(CycleAction.DEMOTE, "demoted self because failed to update leader lock in DCS"));
             }
             return Step.of(CycleAction.WAIT, "not promoting because failed to update leader lock in DCS");
         }
-        node.lock.lost();
+        node.lock.lost(c);
         String leader = c.cluster.leaderName().orElse("");
         return demotion.follow(c, "demoting self because I do not have the lock and I was a leader",
-                node.iAm(", a secondary, and following a leader (" + leader + ")"));
+                Step.of(CycleAction.NONE, node.iAm(", a secondary, and following a leader (" + leader + ")")));
     }
 
-    /** The lock is held: be primary, promoting if needed. */
-    Step enforcePrimaryRole(Cycle c, String message, String promoteMessage) {
-        boolean acquired = message.startsWith("acquired");
+    /**
+     * The lock is held: be primary, promoting if needed.
+     *
+     * @param asPrimary      the step when PostgreSQL already runs as primary
+     * @param promoteMessage the message when it has to be promoted
+     */
+    Step enforcePrimaryRole(Cycle c, Step asPrimary, String promoteMessage) {
         if (!node.lock.guardActivated()) {
-            if (node.actsAsPrimary(c.pg)) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
+            if (Node.actsAsPrimary(c.state, c.pg)) {
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "Demoting self because watchdog could not be activated"));
             }
-            node.lock.release();
+            node.lock.release(c);
             return Step.of(CycleAction.RELEASE_LOCK, "Not promoting self because watchdog could not be activated");
         }
         if (c.pg.isRunningPrimary()) {
-            node.setRole(PostgresRole.PRIMARY);
-            node.upstream = null;
-            node.followConfigured = false;
+            node.setRole(c, PostgresRole.PRIMARY);
+            c.state = c.state.followingNobody();
             updateClusterHistory(c.cluster, c.pg.timeline());
-            slots.keep(c.cluster);
-            return Step.of(acquired ? CycleAction.ACQUIRED_LOCK : CycleAction.NONE, message);
+            slots.keep(c, c.cluster);
+            return asPrimary;
         }
         // Like Patroni after pg_ctl promote: announce the new role at once; if the promotion is
         // cancelled or fails, the role goes back to replica and that is announced too.
-        node.setRole(PostgresRole.PROMOTED);
-        node.callback(HaListener.Callback.ON_ROLE_CHANGE);
-        return node.start("promote", LongAction.Kind.PROMOTE, node.postgres.promote(), (ok, detail) -> {
+        node.setRole(c, PostgresRole.PROMOTED);
+        node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
+        return node.start(c, "promote", LongAction.Kind.PROMOTE, node.postgres.promote(), (later, ok, detail) -> {
             if (ok) {
-                node.setRole(PostgresRole.PRIMARY);
-                node.upstream = null;
-                node.followConfigured = false;
+                node.setRole(later, PostgresRole.PRIMARY);
                 List<TimelineHistory.Entry> lineage = node.postgres.timelineHistory();
-                node.knownTimeline = lineage.isEmpty() ? 0 : lineage.get(lineage.size() - 1).timeline() + 1;
-                node.knownTimelineCreator = node.name;
+                later.state = later.state.followingNobody().withKnownTimeline(
+                        lineage.isEmpty() ? 0 : lineage.get(lineage.size() - 1).timeline() + 1, node.name);
             } else {
                 log.warn("{}: promote failed: {}", node.name, detail);
-                node.setRole(PostgresRole.REPLICA);
-                node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                node.setRole(later, PostgresRole.REPLICA);
+                node.callback(later, HaListener.Callback.ON_ROLE_CHANGE);
             }
             return null;
         }, Step.of(CycleAction.PROMOTE, promoteMessage));
     }
 
     /**
+     * What the lock holder does about the {@code failover} key: the step when it demotes itself, or
+     * how soon a scheduled request falls due when that is before the next loop.
+     *
+     * @param demotion the step when it demotes for the request, else null
+     * @param dueIn    how soon the next cycle must run for a request due before then, else null
+     */
+    record ManualFailover(Step demotion, Duration dueIn) {
+        static final ManualFailover NONE = new ManualFailover(null, null);
+    }
+
+    /**
      * The lock holder acts on the {@code failover} key: demotes itself for a due switchover or
      * failover to a healthy member, and cleans up requests it cannot honour.
-     *
-     * @return the step when it demotes, else null (the key may have been cleaned up)
      */
-    Step processManualFailoverFromLeader(Cycle c) {
+    ManualFailover processManualFailoverFromLeader(Cycle c) {
         Failover failover = c.cluster.failover();
         if (failover == null) {
-            return null;
+            return ManualFailover.NONE;
         }
         String action = failover.actionName();
         if (failover.scheduledAt() != null) {
@@ -164,32 +171,31 @@ final class Leadership {
             } catch (DateTimeParseException e) {
                 log.warn("{}: Incorrect value of scheduled_at: {}", node.name, failover.scheduledAt());
                 cleanUp(failover);
-                return null;
+                return ManualFailover.NONE;
             }
             Instant now = node.clock.wallTime();
             Duration delta = Duration.between(now, when.get().toInstant());
-            if (delta.compareTo(node.settings.loopWait()) > 0) {
+            if (delta.compareTo(c.state.settings().loopWait()) > 0) {
                 log.info("{}: Awaiting {} at {} (in {} seconds)", node.name, action, failover.scheduledAt(),
                         delta.toSeconds());
-                return null;
+                return ManualFailover.NONE;
             }
-            if (delta.negated().compareTo(node.settings.loopWait().multipliedBy(3).dividedBy(2)) > 0) {
+            if (delta.negated().compareTo(c.state.settings().loopWait().multipliedBy(3).dividedBy(2)) > 0) {
                 log.warn("{}: Found a stale {} value, cleaning up: {}", node.name, action, failover.scheduledAt());
                 cleanUp(failover);
-                return null;
+                return ManualFailover.NONE;
             }
             if (delta.isNegative() || delta.isZero()) {
                 log.info("{}: Manual scheduled {} at {}", node.name, action, failover.scheduledAt());
             } else {
-                wakeUpIn = delta;
-                return null;
+                return new ManualFailover(null, delta);
             }
         }
         if (failover.leader() == null || failover.leader().equals(node.name)) {
             if (failover.candidate() == null || !failover.candidate().equals(node.name)) {
-                if (node.election.isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
-                    return demotion.demote(Demotion.Mode.GRACEFUL,
-                            Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote");
+                if (c.state.election().isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
+                    return new ManualFailover(demotion.demote(c, Demotion.Mode.GRACEFUL,
+                            Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote"), null);
                 }
                 log.warn("{}: {}: no healthy members found, {} is not possible", node.name, action, action);
             } else {
@@ -200,7 +206,7 @@ final class Leadership {
             log.warn("{}: {}: leader name does not match: {} != {}", node.name, action, failover.leader(), node.name);
         }
         cleanUp(failover);
-        return null;
+        return ManualFailover.NONE;
     }
 
     private void cleanUp(Failover failover) {
@@ -215,46 +221,40 @@ final class Leadership {
      * @return the step
      */
     Step handleLongActionInProgress(Cycle c) {
-        LongAction a = node.action;
-        if (c.cluster.isLeader(node.name) && node.lock.update()) {
-            Duration timeout = node.settings.primaryStartTimeout();
-            if (a.kind() == LongAction.Kind.CRASH_RECOVERY && node.elapsed(a).compareTo(timeout) > 0
-                    && node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
+        LongAction a = c.state.action();
+        if (c.cluster.isLeader(node.name) && node.lock.update(c)) {
+            if (a.kind() == LongAction.Kind.CRASH_RECOVERY
+                    && node.elapsed(a).compareTo(c.state.settings().primaryStartTimeout()) > 0
+                    && c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
                 log.info("{}: Demoting self because crash recovery is taking too long", node.name);
-                node.cancelAction();
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
+                node.cancelAction(c);
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "terminated crash recovery because of startup timeout"));
             }
-            Duration startTimeout = node.startTimeout != null ? node.startTimeout : timeout;
-            if (a.kind().isStart() && node.elapsed(a).compareTo(startTimeout) >= 0) {
-                // Patroni's handle_starting_instance() once the start timeout has passed.
-                if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
-                    return demotion.demote(Demotion.Mode.IMMEDIATE,
-                            Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
-                }
-                return Step.of(CycleAction.WAIT,
-                        "primary start has timed out, but continuing to wait because failover is not possible");
+            Step timedOut = a.kind().isStart() ? startTimeout.check(c, node.elapsed(a)) : null;
+            if (timedOut != null) {
+                return timedOut;
             }
             return Step.of(CycleAction.IN_PROGRESS, "updated leader lock during " + a.name());
         }
         if (a.kind() == LongAction.Kind.PROMOTE && !c.pg.isRunningPrimary()) {
-            node.cancelAction();
-            node.setRole(PostgresRole.REPLICA);
-            node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+            node.cancelAction(c);
+            node.setRole(c, PostgresRole.REPLICA);
+            node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
             return Step.of(CycleAction.DEMOTE, "lost leader before promote");
         }
-        if (node.actsAsPrimary(c.pg) && a.kind() != LongAction.Kind.DEMOTE) {
+        if (Node.actsAsPrimary(c.state, c.pg) && a.kind() != LongAction.Kind.DEMOTE) {
             log.info("{}: Demoting primary during {}", node.name, a.name());
             boolean mayAcceptWrites = c.pg.isRunningPrimary() || a.kind().isStart()
                     || a.kind() == LongAction.Kind.PROMOTE;
             if (mayAcceptWrites) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK,
+                return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK,
                         Step.of(CycleAction.DEMOTE, "lost leader lock during " + a.name()));
             }
             // Nothing accepts writes (e.g. single-user crash recovery): let the action finish, so
             // the next recover() repairs the data directory instead of starting it diverged.
-            node.lock.forgetKeepingGuard();
-            node.setRole(PostgresRole.DEMOTED);
+            node.lock.forgetKeepingGuard(c);
+            node.setRole(c, PostgresRole.DEMOTED);
             return Step.of(CycleAction.DEMOTE, "lost leader lock during " + a.name());
         }
         if (c.cluster.isUnlocked()) {
@@ -271,7 +271,7 @@ final class Leadership {
         if (!c.pg.isRunningPrimary()) {
             return;
         }
-        ClusterStatus status = slots.status(c.pg.walPosition().value(), c.cluster.status());
+        ClusterStatus status = slots.status(c.state, c.pg.walPosition().value(), c.cluster.status());
         if (!status.equals(c.cluster.status())) {
             node.dcs.writeStatus(status);
         }
@@ -300,7 +300,7 @@ final class Leadership {
                 merged.add(stored.get());
             } else if (e.timeline() == timeline - 1 && e.newLeader() == null) {
                 merged.add(new TimelineHistory.Entry(e.timeline(), e.switchLsn(), e.reason(),
-                        node.clock.wallTime().toString(), node.name));
+                        TimelineHistory.formatTimestamp(node.clock.wallTime()), node.name));
             } else {
                 merged.add(e);
             }

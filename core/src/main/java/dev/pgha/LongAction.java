@@ -25,10 +25,18 @@ record LongAction(String name, Kind kind, PostgresOperation operation, long star
         }
     }
 
-    /** What to do when the operation finished. May start the next action; may return a step to report. */
+    /** What to do when the operation finished. May start the next action; may end the cycle with a step. */
     @FunctionalInterface
     interface Completion {
-        /** @return a step to end the cycle with, or null to continue the cycle normally */
-        Step done(boolean success, String detail);
+        /**
+         * @param c the cycle it runs in, its state with the action already cleared
+         * @return a step to end the cycle with, or null to continue the cycle normally
+         */
+        Step done(Cycle c, boolean success, String detail);
+
+        /** A completion that only clears the action. */
+        static Completion nothing() {
+            return (c, success, detail) -> null;
+        }
     }
 }

@@ -17,12 +17,12 @@ final class MemberPublisher {
     }
 
     /** Writes this node's member key. */
-    void publish(PostgresStatus pg) {
-        node.dcs.touchMember(member(pg), node.settings.ttl());
+    void publish(Cycle c, PostgresStatus pg) {
+        node.dcs.touchMember(member(c.state, pg), c.state.settings().ttl());
     }
 
-    Member member(PostgresStatus pg) {
-        PostgresRole role = node.role == null ? PostgresRole.UNINITIALIZED : node.role;
+    Member member(NodeState s, PostgresStatus pg) {
+        PostgresRole role = s.roleOrUninitialized();
         boolean up = pg.postmasterRunning() && pg.acceptingConnections();
         boolean replica = up && pg.inRecovery();
         Long xlog = up ? pg.walPosition().value() : null;
@@ -32,6 +32,6 @@ final class MemberPublisher {
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
                 role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
-                !node.guardCapable, pg.postmasterRunning() && pg.pendingRestart());
+                !s.guardCapable(), pg.postmasterRunning() && pg.pendingRestart());
     }
 }

@@ -2,11 +2,12 @@ package dev.pgha;
 
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
+import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.DcsClient;
+import dev.pgha.postgres.PostgresException;
 import dev.pgha.postgres.PostgresOperation;
 import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresRole;
-import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,9 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state one member carries from cycle to cycle, and the small operations every decision unit
- * shares: the role, the long action in progress, the flags of recovery and bootstrap, and the
- * upstream PostgreSQL was last configured to follow.
+ * What every decision unit works with: this member's configuration, the DCS, PostgreSQL, the
+ * clock, the listener and the leader lock, and the small operations they share. It holds no
+ * state of its own: what a node carries from cycle to cycle is a {@link NodeState}, and the
+ * operations here change the working copy in the {@link Cycle} they are given.
  */
 final class Node {
 
@@ -29,58 +31,9 @@ final class Node {
     final HaClock clock;
     final Events events;
     final LeaderLock lock;
-    /** The cluster-wide settings in force: the {@code config} key's, see {@link #useSettings}. */
-    ClusterSettings settings;
-    /** The election rules under {@link #settings}. */
-    Election election;
-
-    /** The role; null until the first cycle decided it from the data directory. */
-    PostgresRole role;
-    /** The long action in progress, or null. */
-    LongAction action;
-    /** A start was launched after PostgreSQL was found down; the next idle cycle checks it came up. */
-    boolean recovering;
-    /** This node is bootstrapping a new cluster. */
-    boolean bootstrapping;
-    /** Single-user crash recovery already ran since PostgreSQL last came up. */
-    boolean crashRecoveryExecuted;
-    /** A start/stop/role callback has fired since the controller was created (Patroni's cb_called). */
-    boolean callbackFired;
-    /** Whether the engine configured PostgreSQL to follow {@link #upstream}. */
-    boolean followConfigured;
-    /** The member PostgreSQL was last configured to stream from (null: none). */
-    String upstream;
-    /** The leader of the last view that had one. */
-    String formerLeader;
-    /** The cluster as read by the last successful DCS read. */
-    ClusterView cluster = ClusterView.EMPTY;
-    /** The last observed PostgreSQL state, and since when (clock nanos). */
-    PostgresState lastState;
-    long stateSinceNanos;
-    /**
-     * The timeline this node's data is on, as far as this controller saw it being made, and who
-     * made it: this node after its own promotion, or the leader it streamed the timeline from
-     * (0: unknown). If the cluster's history later names another creator for that timeline, two
-     * promotions forked it and the data diverged.
-     */
-    long knownTimeline;
-    /** Who created {@link #knownTimeline}. */
-    String knownTimelineCreator;
-    /**
-     * The DCS failed since the last race: members' keys may have expired meanwhile, so this node
-     * publishes its own and lets the others do the same for one cycle before it races again.
-     */
-    boolean dcsTroubleSinceLastRace;
-    /** The start timeout of the current start (restart timeout); null means primary_start_timeout. */
-    Duration startTimeout;
-    /**
-     * Whether the lease guard could be activated, as of this cycle (see {@link LeaderLock#guardCapable()}):
-     * a node that cannot does not race and publishes {@code watchdog_failed}.
-     */
-    boolean guardCapable = true;
 
     Node(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
-         dev.pgha.LeaseGuard guard) {
+         LeaseGuard guard) {
         this.config = config;
         this.name = config.name();
         this.dcs = dcs;
@@ -88,36 +41,53 @@ final class Node {
         this.clock = clock;
         this.events = new Events(config.name(), listener);
         this.lock = new LeaderLock(config.name(), dcs, clock, guard, events);
-        useSettings(config.bootstrapDcs());
+    }
+
+    /** The state before the first cycle, with {@code bootstrap.dcs} in force. */
+    NodeState initialState() {
+        NodeState s = NodeState.initial(name, config);
+        dcs.setRetryTimeout(s.settings().retryTimeout());
+        return s;
     }
 
     /**
-     * Puts {@code next} in force: the lease, the election rules and the DCS client's retry timeout
-     * follow it from now on.
+     * Reads the whole cluster from the DCS: it becomes the cycle's view and the state's
+     * {@code lastView}.
      */
-    void useSettings(ClusterSettings next) {
-        if (next == settings) {
-            return;
-        }
-        if (settings == null || !settings.retryTimeout().equals(next.retryTimeout())) {
-            dcs.setRetryTimeout(next.retryTimeout());
-        }
-        settings = next;
-        election = new Election(name, config.tags(), next);
-        lock.useTtl(next.ttl());
+    ClusterView readCluster(Cycle c) {
+        ClusterView view = dcs.readCluster();
+        c.cluster = view;
+        c.state = c.state.withLastView(view);
+        return view;
     }
 
-    /** Observes PostgreSQL and reports state changes. */
-    PostgresStatus observe() {
-        PostgresStatus pg = postgres.status();
-        noteTimelineSource(pg);
-        if (lastState != pg.state()) {
-            if (lastState != null) {
-                events.postgresStateChanged(lastState, pg.state());
-            }
-            lastState = pg.state();
-            stateSinceNanos = clock.nanoTime();
+    /**
+     * Puts {@code next} in force: the next lease asks for its {@code ttl}, and the election rules
+     * and the DCS client's retry timeout follow it from now on.
+     */
+    void useSettings(Cycle c, ClusterSettings next) {
+        NodeState s = c.state;
+        if (next == s.settings()) {
+            return;
         }
+        if (!s.settings().retryTimeout().equals(next.retryTimeout())) {
+            dcs.setRetryTimeout(next.retryTimeout());
+        }
+        c.state = s.withSettings(next, new Election(name, config.tags(), next));
+    }
+
+    /** Observes PostgreSQL, reports state changes, and makes it the cycle's observation. */
+    PostgresStatus observe(Cycle c) {
+        PostgresStatus pg = postgres.status();
+        noteTimelineSource(c, pg);
+        NodeState s = c.state;
+        if (s.lastState() != pg.state()) {
+            if (s.lastState() != null) {
+                events.postgresStateChanged(s.lastState(), pg.state());
+            }
+            c.state = s.observed(pg.state(), clock.nanoTime());
+        }
+        c.pg = pg;
         return pg;
     }
 
@@ -126,41 +96,43 @@ final class Node {
      * pointed at the leader: a replica cannot make a timeline, it got it from there (also while
      * the DCS is unreachable).
      */
-    private void noteTimelineSource(PostgresStatus pg) {
+    private void noteTimelineSource(Cycle c, PostgresStatus pg) {
+        NodeState s = c.state;
         long timeline = pg.timeline();
-        if (timeline <= 1 || !pg.acceptingConnections() || !pg.inRecovery() || timeline == knownTimeline
-                || upstream == null || !upstream.equals(formerLeader)) {
+        if (timeline <= 1 || !pg.acceptingConnections() || !pg.inRecovery() || timeline == s.knownTimeline()
+                || s.upstream() == null || !s.upstream().equals(s.formerLeader())) {
             return;
         }
-        rememberTimeline(timeline, upstream);
+        rememberTimeline(c, timeline, s.upstream());
     }
 
     /**
      * Notes that this node's data is on {@code timeline}, made by the member the cluster's history
      * names, or by {@code creatorIfUnknown} when the history does not say.
      */
-    void rememberTimeline(long timeline, String creatorIfUnknown) {
-        knownTimeline = timeline;
-        knownTimelineCreator = cluster.history().switchOf(timeline - 1)
-                .map(dev.pgha.cluster.TimelineHistory.Entry::newLeader).orElse(creatorIfUnknown);
+    void rememberTimeline(Cycle c, long timeline, String creatorIfUnknown) {
+        String creator = c.state.lastView().history().switchOf(timeline - 1)
+                .map(TimelineHistory.Entry::newLeader).orElse(creatorIfUnknown);
+        c.state = c.state.withKnownTimeline(timeline, creator);
     }
 
     /** Changes the role, telling the listener. */
-    void setRole(PostgresRole newRole) {
-        PostgresRole old = role;
-        if (old != newRole) {
-            role = newRole;
-            if (old != null) {
-                log.info("{}: role {} -> {}", name, old.patroniName(), newRole.patroniName());
-                events.roleChanged(old, newRole);
-            }
+    void setRole(Cycle c, PostgresRole newRole) {
+        PostgresRole old = c.state.role();
+        if (old == newRole) {
+            return;
         }
+        if (old != null) {
+            log.info("{}: role {} -> {}", name, old.patroniName(), newRole.patroniName());
+            events.roleChanged(old, newRole);
+        }
+        c.state = c.state.withRole(newRole);
     }
 
     /** Fires one of Patroni's callbacks with the current role. */
-    void callback(HaListener.Callback callback) {
-        callbackFired = true;
-        events.callback(callback, role == null ? PostgresRole.UNINITIALIZED : role);
+    void callback(Cycle c, HaListener.Callback callback) {
+        c.state = c.state.withCallbackFired();
+        events.callback(callback, c.state.roleOrUninitialized());
     }
 
     /**
@@ -170,44 +142,46 @@ final class Node {
      *
      * @return whether the key was this node's and is now deleted
      */
-    boolean releaseLockWithLastPosition() {
-        if (cluster.isLeader(name)) {
+    boolean releaseLockWithLastPosition(Cycle c) {
+        ClusterView view = c.state.lastView();
+        if (view.isLeader(name)) {
             try {
                 var cd = postgres.controlData();
-                if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > cluster.status().optime()) {
-                    dcs.writeStatus(cluster.status().withOptime(cd.checkpointLocation().value()));
+                if (cd.isCleanPrimaryShutdown() && cd.checkpointLocation().value() > view.status().optime()) {
+                    dcs.writeStatus(view.status().withOptime(cd.checkpointLocation().value()));
                 }
-            } catch (dev.pgha.postgres.PostgresException e) {
+            } catch (PostgresException e) {
                 log.warn("{}: could not read the shutdown position: {}", name, e.getMessage());
             }
         }
-        return lock.release();
+        return lock.release(c);
     }
 
     /** Whether the engine believes PostgreSQL is, or is becoming, a primary. */
-    boolean actsAsPrimary(PostgresStatus pg) {
-        return pg.isRunningPrimary() || role == PostgresRole.PRIMARY || role == PostgresRole.PROMOTED;
+    static boolean actsAsPrimary(NodeState s, PostgresStatus pg) {
+        return pg.isRunningPrimary() || s.role() == PostgresRole.PRIMARY || s.role() == PostgresRole.PROMOTED;
     }
 
-    /** Starts a long action and returns the step that reports it. */
-    Step start(String actionName, LongAction.Kind kind, PostgresOperation op, LongAction.Completion onDone,
+    /** Starts a long action and returns the step that reports it; refused while another runs. */
+    Step start(Cycle c, String actionName, LongAction.Kind kind, PostgresOperation op, LongAction.Completion onDone,
                Step report) {
-        if (action != null) {
-            log.warn("{}: Failed to run {}, {} is already in progress", name, actionName, action.name());
-            return Step.of(dev.pgha.CycleAction.WAIT,
-                    "Failed to run " + actionName + ", " + action.name() + " is already in progress");
+        LongAction running = c.state.action();
+        if (running != null) {
+            log.warn("{}: Failed to run {}, {} is already in progress", name, actionName, running.name());
+            return Step.of(CycleAction.WAIT,
+                    "Failed to run " + actionName + ", " + running.name() + " is already in progress");
         }
         log.info("{}: starting {}", name, actionName);
-        action = new LongAction(actionName, kind, op, clock.nanoTime(), onDone);
+        c.state = c.state.withAction(new LongAction(actionName, kind, op, clock.nanoTime(), onDone));
         return report;
     }
 
     /** Cancels the long action in progress, if any. */
-    void cancelAction() {
-        if (action != null) {
-            log.info("{}: cancelling {}", name, action.name());
-            LongAction a = action;
-            action = null;
+    void cancelAction(Cycle c) {
+        LongAction a = c.state.action();
+        if (a != null) {
+            log.info("{}: cancelling {}", name, a.name());
+            c.state = c.state.withAction(null);
             a.operation().cancel();
         }
     }
@@ -217,8 +191,8 @@ final class Node {
      *
      * @return the completion's step, or null
      */
-    Step pollAction() {
-        LongAction a = action;
+    Step pollAction(Cycle c) {
+        LongAction a = c.state.action();
         if (a == null) {
             return null;
         }
@@ -226,7 +200,7 @@ final class Node {
         if (outcome == PostgresOperation.Outcome.RUNNING) {
             return null;
         }
-        action = null;
+        c.state = c.state.withAction(null);
         boolean ok = outcome == PostgresOperation.Outcome.SUCCEEDED;
         String detail = a.operation().detail();
         if (ok) {
@@ -234,17 +208,17 @@ final class Node {
         } else {
             log.warn("{}: {} failed: {}", name, a.name(), detail);
         }
-        return a.onDone().done(ok, detail);
+        return a.onDone().done(c, ok, detail);
     }
 
-    /** Seconds the action has been running. */
+    /** How long the action has been running. */
     Duration elapsed(LongAction a) {
         return Duration.ofNanos(clock.nanoTime() - a.startedNanos());
     }
 
     /** How long PostgreSQL has been in its current state. */
-    Duration timeInState() {
-        return Duration.ofNanos(clock.nanoTime() - stateSinceNanos);
+    Duration timeInState(NodeState s) {
+        return Duration.ofNanos(clock.nanoTime() - s.stateSinceNanos());
     }
 
     /**

@@ -25,24 +25,26 @@ final class Recovery {
     private final Demotion demotion;
     private final Rewinder rewinder;
     private final Leadership leadership;
+    private final StartTimeout startTimeout;
 
     Recovery(Node node, Demotion demotion, Rewinder rewinder, Leadership leadership) {
         this.node = node;
         this.demotion = demotion;
         this.rewinder = rewinder;
         this.leadership = leadership;
+        this.startTimeout = new StartTimeout(demotion);
     }
 
     /** Patroni's {@code recover()}: PostgreSQL is down; bring it back in the right role. */
     Step recover(Cycle c) {
-        boolean locked = c.cluster.isLeader(node.name) && node.lock.update();
+        boolean locked = c.cluster.isLeader(node.name) && node.lock.update(c);
         Duration timeout = null;
         if (locked) {
-            timeout = node.settings.primaryStartTimeout();
+            timeout = c.state.settings().primaryStartTimeout();
             if (timeout.isZero()) {
-                if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
+                if (c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
                     log.info("{}: Primary crashed. Failing over.", node.name);
-                    return demotion.demote(Demotion.Mode.IMMEDIATE,
+                    return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                             Step.of(CycleAction.DEMOTE, "stopped PostgreSQL to fail over after a crash"));
                 }
                 timeout = null;
@@ -55,30 +57,30 @@ final class Recovery {
             leadership.updateClusterHistory(c.cluster, cd.checkpointTimeline());
         }
         if (timeout != null && PRIMARY_CRASH_STATES.contains(cd.clusterState())
-                && c.pg.state() == PostgresState.CRASHED && node.role == PostgresRole.PRIMARY && !c.pg.inRecovery()) {
-            node.recovering = true;
-            node.startTimeout = timeout;
+                && c.pg.state() == PostgresState.CRASHED && c.state.role() == PostgresRole.PRIMARY
+                && !c.pg.inRecovery()) {
+            c.state = c.state.withRecovering(true).withStartTimeout(timeout);
             String msg = "starting primary after failure";
-            return node.start(msg, LongAction.Kind.START, node.postgres.start(), this::afterStart,
+            return node.start(c, msg, LongAction.Kind.START, node.postgres.start(), this::afterStart,
                     Step.of(CycleAction.START, msg));
         }
         if (cd.needsCrashRecovery()) {
-            if (!node.crashRecoveryExecuted && (c.cluster.isUnlocked() || node.settings.usePgRewind())) {
-                node.crashRecoveryExecuted = true;
+            if (!c.state.crashRecoveryExecuted() && (c.cluster.isUnlocked() || c.state.settings().usePgRewind())) {
+                c.state = c.state.withCrashRecoveryExecuted(true);
                 String msg = "doing crash recovery in a single user mode";
-                return node.start(msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
-                        (ok, detail) -> null, Step.of(CycleAction.CRASH_RECOVERY, msg));
+                return node.start(c, msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
+                        LongAction.Completion.nothing(), Step.of(CycleAction.CRASH_RECOVERY, msg));
             }
         }
         Member upstream;
         String msg;
         if (locked) {
-            rewinder.reset();
+            rewinder.reset(c);
             msg = "starting as readonly because i had the session lock";
             upstream = null;
         } else {
-            if (!rewinder.executed()) {
-                rewinder.triggerCheck();
+            if (!Rewinder.executed(c.state)) {
+                rewinder.triggerCheck(c);
             }
             Step repair = rewinder.handle(c);
             if (repair != null) {
@@ -87,55 +89,54 @@ final class Recovery {
             msg = "starting as a secondary";
             upstream = node.nodeToFollow(c.cluster).orElse(null);
             long timeline = cd.checkpointTimeline();
-            if (cd.wasPrimary() && timeline > 1 && node.knownTimeline != timeline) {
+            if (cd.wasPrimary() && timeline > 1 && c.state.knownTimeline() != timeline) {
                 // It was a primary on this timeline: once it runs as a standby, pg_control no longer
                 // says so. Remember who made the timeline, so a fork is still recognised later.
-                node.rememberTimeline(timeline, node.name);
+                node.rememberTimeline(c, timeline, node.name);
             }
         }
-        node.recovering = true;
-        node.startTimeout = null;
+        c.state = c.state.withRecovering(true).withStartTimeout(null);
         String upstreamName = upstream == null ? null : upstream.name();
-        demotion.slots.followChanged();
-        var op = node.postgres.follow(upstream, SlotKeeper.slotToFollow(node, upstream));
-        return node.start("restarting after failure", LongAction.Kind.START, op,
-                (ok, detail) -> {
+        demotion.slots.followChanged(c);
+        var op = node.postgres.follow(upstream, demotion.slots.slotToFollow(c.state.settings(), c.cluster, upstream));
+        return node.start(c, "restarting after failure", LongAction.Kind.START, op,
+                (later, ok, detail) -> {
                     if (ok) {
-                        node.upstream = upstreamName;
-                        node.followConfigured = true;
-                        node.setRole(PostgresRole.REPLICA);
+                        later.state = later.state.following(upstreamName);
+                        node.setRole(later, PostgresRole.REPLICA);
                     }
-                    return afterStart(ok, detail);
+                    return afterStart(later, ok, detail);
                 }, Step.of(CycleAction.START, msg));
     }
 
-    private Step afterStart(boolean ok, String detail) {
+    private Step afterStart(Cycle c, boolean ok, String detail) {
         if (ok) {
-            node.callback(HaListener.Callback.ON_START);
+            node.callback(c, HaListener.Callback.ON_START);
         }
         return null;
     }
 
     /** Patroni's {@code post_recover()}: the start launched by {@link #recover} has finished. */
     Step postRecover(Cycle c) {
-        node.recovering = false;
-        if (rewinder.isNeeded()) {
+        c.state = c.state.withRecovering(false);
+        if (Rewinder.isNeeded(c.state)) {
             return null;
         }
         if (!c.pg.postmasterRunning()) {
             if (c.cluster.isLeader(node.name)) {
-                if (node.role == PostgresRole.PRIMARY || node.role == PostgresRole.STANDBY_LEADER) {
-                    node.setRole(PostgresRole.DEMOTED);
-                    node.callback(HaListener.Callback.ON_ROLE_CHANGE);
+                PostgresRole role = c.state.role();
+                if (role == PostgresRole.PRIMARY || role == PostgresRole.STANDBY_LEADER) {
+                    node.setRole(c, PostgresRole.DEMOTED);
+                    node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
                 }
-                node.lock.release();
+                node.lock.release(c);
                 return Step.of(CycleAction.FAILED, "removed leader key after trying and failing to start postgres");
             }
             return Step.of(CycleAction.FAILED, "failed to start postgres");
         }
-        node.crashRecoveryExecuted = false;
-        if (rewinder.state() == Rewinder.State.SUCCESS) {
-            rewinder.reset();
+        c.state = c.state.withCrashRecoveryExecuted(false);
+        if (c.state.rewind() == Rewinder.State.SUCCESS) {
+            rewinder.reset(c);
         }
         return null;
     }
@@ -154,26 +155,22 @@ final class Recovery {
             log.info("{}: Still starting up as a standby.", node.name);
             return null;
         }
-        if (!node.lock.update()) {
+        if (!node.lock.update(c)) {
             log.info("{}: Lost lock while starting up. Demoting self.", node.name);
-            return demotion.demote(Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
+            return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                     "stopped PostgreSQL while starting up because leader key was lost"));
         }
-        Duration timeout = node.startTimeout != null ? node.startTimeout : node.settings.primaryStartTimeout();
-        Duration left = timeout.minus(node.timeInState());
-        if (left.isNegative() || left.isZero()) {
-            if (node.election.isFailoverPossible(c.cluster, 0, null, "failover")) {
-                return demotion.demote(Demotion.Mode.IMMEDIATE,
-                        Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
-            }
-            return Step.of(CycleAction.WAIT,
-                    "primary start has timed out, but continuing to wait because failover is not possible");
+        Step timedOut = startTimeout.check(c, node.timeInState(c.state));
+        if (timedOut != null) {
+            return timedOut;
         }
-        Step manual = leadership.processManualFailoverFromLeader(c);
-        if (manual != null) {
-            return manual;
+        Leadership.ManualFailover manual = leadership.processManualFailoverFromLeader(c);
+        if (manual.demotion() != null) {
+            return manual.demotion();
         }
+        Duration left = startTimeout.limit(c.state).minus(node.timeInState(c.state));
         return Step.of(CycleAction.WAIT, String.format(Locale.ROOT,
-                "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0));
+                "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0))
+                .wakingIn(manual.dueIn());
     }
 }

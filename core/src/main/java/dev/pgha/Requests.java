@@ -19,29 +19,28 @@ final class Requests {
         this.rewinder = rewinder;
     }
 
-    ActionResult restart() {
-        if (node.action != null) {
-            return ActionResult.refused(node.action.name() + " already in progress");
+    ActionResult restart(Cycle c) {
+        if (c.state.action() != null) {
+            return ActionResult.refused(c.state.action().name() + " already in progress");
         }
-        PostgresStatus pg = node.observe();
+        PostgresStatus pg = node.observe(c);
         if (!pg.postmasterRunning()) {
             return ActionResult.refused("postgres is not running");
         }
-        node.recovering = true;
-        node.startTimeout = null;
-        node.start("restart", LongAction.Kind.RESTART, node.postgres.restart(), (ok, detail) -> {
+        c.state = c.state.withRecovering(true).withStartTimeout(null);
+        node.start(c, "restart", LongAction.Kind.RESTART, node.postgres.restart(), (later, ok, detail) -> {
             if (ok) {
-                node.callback(HaListener.Callback.ON_RESTART);
+                node.callback(later, HaListener.Callback.ON_RESTART);
             }
             return null;
         }, null);
         return ActionResult.accepted("restart initiated");
     }
 
-    ActionResult reinitialize() {
+    ActionResult reinitialize(Cycle c) {
         ClusterView cluster;
         try {
-            cluster = node.dcs.readCluster();
+            cluster = node.readCluster(c);
         } catch (DcsException e) {
             return ActionResult.refused("DCS is not accessible: " + e.getMessage());
         }
@@ -51,11 +50,12 @@ final class Requests {
         if (cluster.isLeader(node.name)) {
             return ActionResult.refused("I am the leader, can not reinitialize");
         }
-        if (node.action != null) {
-            return ActionResult.refused(node.action.name() + " already in progress");
+        if (c.state.action() != null) {
+            return ActionResult.refused(c.state.action().name() + " already in progress");
         }
         Member leader = cluster.leaderMember().orElseThrow();
-        rewinder.reinitialize(new Cycle(cluster, node.observe()), leader, "reinitialize");
+        node.observe(c);
+        rewinder.reinitialize(c, leader, "reinitialize");
         return ActionResult.accepted("reinitialize started");
     }
 }

@@ -21,33 +21,29 @@ final class Rewinder {
     enum State { INITIAL, CHECK, NEED, NOT_NEED, SUCCESS, FAILED }
 
     private final Node node;
-    private State state = State.INITIAL;
 
     Rewinder(Node node) {
         this.node = node;
     }
 
-    State state() {
-        return state;
-    }
-
     /** Asks for a divergence check on the next opportunity (only when a repair is allowed). */
-    void triggerCheck() {
-        if ((node.settings.usePgRewind() || node.config.removeDataDirectoryOnDivergedTimelines()) && state != State.NEED) {
-            state = State.CHECK;
+    void triggerCheck(Cycle c) {
+        boolean repairAllowed = c.state.settings().usePgRewind() || node.config.removeDataDirectoryOnDivergedTimelines();
+        if (repairAllowed && c.state.rewind() != State.NEED) {
+            c.state = c.state.withRewind(State.CHECK);
         }
     }
 
-    boolean isNeeded() {
-        return state == State.CHECK || state == State.NEED;
+    static boolean isNeeded(NodeState s) {
+        return s.rewind() == State.CHECK || s.rewind() == State.NEED;
     }
 
-    boolean executed() {
-        return state == State.SUCCESS || state == State.FAILED;
+    static boolean executed(NodeState s) {
+        return s.rewind() == State.SUCCESS || s.rewind() == State.FAILED;
     }
 
-    void reset() {
-        state = State.INITIAL;
+    void reset(Cycle c) {
+        c.state = c.state.withRewind(State.INITIAL);
     }
 
     /**
@@ -60,13 +56,13 @@ final class Rewinder {
         if (leader.isEmpty()) {
             return null;
         }
-        if (state == State.CHECK) {
+        if (c.state.rewind() == State.CHECK) {
             Divergence.Verdict verdict = check(c, leader.get());
             if (verdict == Divergence.Verdict.NEED) {
                 log.info("{}: data diverged from leader {}; repair needed", node.name, leader.get().name());
-                state = State.NEED;
+                c.state = c.state.withRewind(State.NEED);
             } else if (verdict == Divergence.Verdict.NOT_NEED) {
-                state = State.NOT_NEED;
+                c.state = c.state.withRewind(State.NOT_NEED);
             } else if (!c.pg.postmasterRunning() && node.postgres.controlData().isCleanPrimaryShutdown()) {
                 // A former primary must not start as a standby before we know whether it forked
                 // (the leader is still promoting or down): once running, a fork that reused the
@@ -75,10 +71,10 @@ final class Rewinder {
                         + " to run as primary before checking whether my data diverged");
             }
         }
-        if (state != State.NEED) {
+        if (c.state.rewind() != State.NEED) {
             return null;
         }
-        if (node.settings.usePgRewind()) {
+        if (c.state.settings().usePgRewind()) {
             return rewind(c, leader.get());
         }
         if (node.config.removeDataDirectoryOnDivergedTimelines()) {
@@ -94,55 +90,54 @@ final class Rewinder {
             }
             long position = c.pg.replayLsn() != null ? c.pg.replayLsn().value() : c.pg.walPosition().value();
             return Divergence.check(c.pg.timeline(), position, !c.pg.inRecovery(), node.postgres.timelineHistory(),
-                    node.name, node.knownTimeline, node.knownTimelineCreator, leader, c.cluster.history());
+                    node.name, c.state.knownTimeline(), c.state.knownTimelineCreator(), leader, c.cluster.history());
         }
         ControlData cd = node.postgres.controlData();
         if (cd.needsCrashRecovery()) {
             return Divergence.Verdict.UNKNOWN;
         }
         return Divergence.check(cd.effectiveTimeline(), cd.effectivePosition().value(), cd.isCleanPrimaryShutdown(),
-                node.postgres.timelineHistory(), node.name, node.knownTimeline, node.knownTimelineCreator, leader,
-                c.cluster.history());
+                node.postgres.timelineHistory(), node.name, c.state.knownTimeline(), c.state.knownTimelineCreator(),
+                leader, c.cluster.history());
     }
 
     private Step rewind(Cycle c, Member leader) {
         String name = "running pg_rewind from " + leader.name();
         if (c.pg.postmasterRunning()) {
             PostgresOperation stop = node.postgres.stop(StopMode.FAST, false);
-            return node.start(name, LongAction.Kind.REWIND, stop,
-                    (ok, detail) -> ok ? startRewind(leader, name) : null, Step.of(CycleAction.REWIND, name));
+            return node.start(c, name, LongAction.Kind.REWIND, stop,
+                    (later, ok, detail) -> ok ? startRewind(later, leader, name) : null, Step.of(CycleAction.REWIND, name));
         }
         ControlData cd = node.postgres.controlData();
         boolean unclean = cd.needsCrashRecovery() || "in archive recovery".equals(cd.clusterState());
-        if (unclean && !node.crashRecoveryExecuted) {
-            node.crashRecoveryExecuted = true;
+        if (unclean && !c.state.crashRecoveryExecuted()) {
+            c.state = c.state.withCrashRecoveryExecuted(true);
             String msg = "doing crash recovery in a single user mode";
-            return node.start(msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
-                    (ok, detail) -> null, Step.of(CycleAction.CRASH_RECOVERY, msg));
+            return node.start(c, msg, LongAction.Kind.CRASH_RECOVERY, node.postgres.crashRecovery(),
+                    LongAction.Completion.nothing(), Step.of(CycleAction.CRASH_RECOVERY, msg));
         }
         if (leader.checkpointAfterPromotePending()) {
             log.info("{}: Waiting for checkpoint on {} before rewind", node.name, leader.name());
             return Step.of(CycleAction.WAIT, "waiting for checkpoint on " + leader.name() + " before rewind");
         }
-        startRewind(leader, name);
+        startRewind(c, leader, name);
         return Step.of(CycleAction.REWIND, name);
     }
 
-    private Step startRewind(Member leader, String name) {
-        node.start(name, LongAction.Kind.REWIND, node.postgres.rewind(leader), (ok, detail) -> {
-            node.followConfigured = false;
+    private Step startRewind(Cycle c, Member leader, String name) {
+        node.start(c, name, LongAction.Kind.REWIND, node.postgres.rewind(leader), (later, ok, detail) -> {
+            later.state = later.state.followNotConfigured();
             if (ok) {
-                state = State.SUCCESS;
-                node.knownTimeline = 0;
+                later.state = later.state.withRewind(State.SUCCESS).withKnownTimeline(0, later.state.knownTimelineCreator());
                 return null;
             }
-            state = State.FAILED;
+            later.state = later.state.withRewind(State.FAILED);
             log.error("{}: Failed to rewind from healthy primary: {}: {}", node.name, leader.name(), detail);
             if (node.config.removeDataDirectoryOnRewindFailure()) {
                 log.warn("{}: remove_data_directory_on_rewind_failure is set: removing the data directory",
                         node.name);
                 node.postgres.removeDataDirectory();
-                state = State.INITIAL;
+                later.state = later.state.withRewind(State.INITIAL);
             }
             return null;
         }, null);
@@ -153,25 +148,24 @@ final class Rewinder {
     Step reinitialize(Cycle c, Member leader, String actionName) {
         Step report = Step.of(CycleAction.REINITIALIZE, actionName);
         if (c.pg.postmasterRunning()) {
-            return node.start(actionName, LongAction.Kind.REINITIALIZE,
+            return node.start(c, actionName, LongAction.Kind.REINITIALIZE,
                     node.postgres.stop(StopMode.IMMEDIATE, false),
-                    (ok, detail) -> ok ? wipeAndClone(leader, actionName) : null, report);
+                    (later, ok, detail) -> ok ? wipeAndClone(later, leader, actionName) : null, report);
         }
-        wipeAndClone(leader, actionName);
+        wipeAndClone(c, leader, actionName);
         return report;
     }
 
-    private Step wipeAndClone(Member leader, String actionName) {
+    private Step wipeAndClone(Cycle c, Member leader, String actionName) {
         node.postgres.removeDataDirectory();
-        node.followConfigured = false;
-        node.start(actionName, LongAction.Kind.REINITIALIZE, node.postgres.cloneFrom(leader), (ok, detail) -> {
+        c.state = c.state.followNotConfigured();
+        node.start(c, actionName, LongAction.Kind.REINITIALIZE, node.postgres.cloneFrom(leader), (later, ok, detail) -> {
             if (!ok) {
                 log.error("{}: {} failed: {}", node.name, actionName, detail);
                 node.postgres.removeDataDirectory();
                 return null;
             }
-            state = State.INITIAL;
-            node.knownTimeline = 0;
+            later.state = later.state.withRewind(State.INITIAL).withKnownTimeline(0, later.state.knownTimelineCreator());
             return null;
         }, null);
         return null;

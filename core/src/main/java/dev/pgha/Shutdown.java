@@ -19,48 +19,57 @@ final class Shutdown {
 
     private final Node node;
     private final MemberPublisher publisher;
-    private boolean requested;
-    private boolean done;
-    private Step last;
 
     Shutdown(Node node, MemberPublisher publisher) {
         this.node = node;
         this.publisher = publisher;
     }
 
-    void request() {
-        requested = true;
+    /** Asks for the shutdown; the state remembers it. */
+    static void request(Cycle c) {
+        c.state = c.state.withShutdown(Progress.REQUESTED);
     }
 
-    boolean isRequested() {
-        return requested;
+    static boolean isRequested(NodeState s) {
+        return s.shutdown() != null;
     }
 
-    boolean isDone() {
-        return done;
+    static boolean isDone(NodeState s) {
+        return s.shutdown() != null && s.shutdown().result() != null;
     }
 
-    Step step() {
-        if (done) {
-            return last;
+    /**
+     * How far the shutdown got, carried in the node's {@link NodeState} (null there: not requested).
+     *
+     * @param result the step that ended it, or null while it runs
+     */
+    record Progress(Step result) {
+        static final Progress REQUESTED = new Progress(null);
+    }
+
+    Step step(Cycle c) {
+        if (isDone(c.state)) {
+            return c.state.shutdown().result();
         }
         try {
-            if (node.action != null && node.action.kind() != LongAction.Kind.SHUTDOWN) {
-                node.cancelAction();
+            LongAction running = c.state.action();
+            if (running != null && running.kind() != LongAction.Kind.SHUTDOWN) {
+                node.cancelAction(c);
             }
-            if (node.action == null) {
-                if (node.observe().postmasterRunning()) {
-                    return node.start("shutdown", LongAction.Kind.SHUTDOWN, node.postgres.stop(StopMode.FAST, false),
-                            (ok, detail) -> stopped(true, ok), Step.of(CycleAction.IN_PROGRESS, "shutdown in progress"));
+            if (c.state.action() == null) {
+                if (node.observe(c).postmasterRunning()) {
+                    return node.start(c, "shutdown", LongAction.Kind.SHUTDOWN, node.postgres.stop(StopMode.FAST, false),
+                            (later, ok, detail) -> stopped(later, true, ok),
+                            Step.of(CycleAction.IN_PROGRESS, "shutdown in progress"));
                 }
-                return stopped(false, true);
+                return stopped(c, false, true);
             }
-            Step finished = node.pollAction();
+            Step finished = node.pollAction(c);
             if (finished != null) {
                 return finished;
             }
-            if (node.lock.isHeld()) {
-                node.lock.update();
+            if (node.lock.isHeld(c.state)) {
+                node.lock.update(c);
             }
         } catch (DcsException | PostgresException e) {
             log.warn("{}: during shutdown: {}", node.name, e.getMessage());
@@ -68,28 +77,32 @@ final class Shutdown {
         return Step.of(CycleAction.IN_PROGRESS, "shutdown in progress");
     }
 
-    private Step stopped(boolean signaled, boolean ok) {
-        done = true;
+    private Step stopped(Cycle c, boolean signaled, boolean ok) {
         if (!ok) {
             log.error("{}: PostgreSQL shutdown failed, leader key not removed.", node.name);
-            last = Step.of(CycleAction.SHUTDOWN, "PostgreSQL shutdown failed, leader key not removed.");
-            return last;
+            return done(c, Step.of(CycleAction.SHUTDOWN, "PostgreSQL shutdown failed, leader key not removed."));
         }
-        if (node.role == PostgresRole.PRIMARY || node.role == PostgresRole.PROMOTED) {
-            node.setRole(PostgresRole.DEMOTED);
+        c.state = c.state.withShutdown(new Progress(Step.of(CycleAction.SHUTDOWN, "shut down: PostgreSQL stopped")));
+        PostgresRole role = c.state.role();
+        if (role == PostgresRole.PRIMARY || role == PostgresRole.PROMOTED) {
+            node.setRole(c, PostgresRole.DEMOTED);
         }
         if (signaled) {
-            node.callback(HaListener.Callback.ON_STOP);
+            node.callback(c, HaListener.Callback.ON_STOP);
         }
         boolean released = false;
         try {
-            released = node.releaseLockWithLastPosition();
-            publisher.publish(node.observe());
+            released = node.releaseLockWithLastPosition(c);
+            publisher.publish(c, node.observe(c));
         } catch (DcsException e) {
             log.warn("{}: could not release the leader key or publish at shutdown: {}", node.name, e.getMessage());
         }
-        last = Step.of(CycleAction.SHUTDOWN,
-                released ? "shut down: PostgreSQL stopped and leader key released" : "shut down: PostgreSQL stopped");
-        return last;
+        return done(c, Step.of(CycleAction.SHUTDOWN,
+                released ? "shut down: PostgreSQL stopped and leader key released" : "shut down: PostgreSQL stopped"));
+    }
+
+    private static Step done(Cycle c, Step result) {
+        c.state = c.state.withShutdown(new Progress(result));
+        return result;
     }
 }

@@ -6,6 +6,7 @@ import dev.pgha.cluster.Member;
 import dev.pgha.cluster.SlotNames;
 import dev.pgha.postgres.Lsn;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,34 +37,52 @@ final class SlotKeeper {
     private static final Logger log = LoggerFactory.getLogger(SlotKeeper.class);
 
     private final Node node;
-    /** Retained member slot names, and when (clock nanos) their member was last seen. */
-    private final Map<String, Long> retained = new TreeMap<>();
-    /** Leftover slots without a retained member, and since when (clock nanos) this leader saw them so. */
-    private final Map<String, Long> absentSince = new HashMap<>();
-    /** The wanted member slots that exist and their positions, as the last {@link #keep} read them. */
-    private Map<String, Long> positions = Map.of();
-    /** {@link #retained} started from a {@code status} key in this term (see {@link #reset}). */
-    private boolean seeded;
-    /** {@link #dropOnReplica} looked since the last follow. */
-    private boolean replicaChecked;
+
+    /**
+     * What the node knows of its member slots, carried in its {@link NodeState}.
+     *
+     * @param retained       retained member slot names, and when (clock nanos) their member was last seen
+     * @param absentSince    leftover slots without a retained member, and since when (clock nanos) this
+     *                       leader saw them so
+     * @param positions      the wanted member slots that exist and their positions, as the last
+     *                       {@link #keep} read them
+     * @param seeded         {@code retained} started from a {@code status} key in this term (see {@link #reset})
+     * @param replicaChecked {@link #dropOnReplica} looked since the last follow
+     */
+    record State(Map<String, Long> retained, Map<String, Long> absentSince, Map<String, Long> positions,
+                 boolean seeded, boolean replicaChecked) {
+
+        static final State INITIAL = new State(Map.of(), Map.of(), Map.of(), false, false);
+
+        /** Copies the maps (sorted, so that logs and the status key list names in order). */
+        State {
+            retained = Collections.unmodifiableMap(new TreeMap<>(retained));
+            absentSince = Collections.unmodifiableMap(new TreeMap<>(absentSince));
+            positions = Collections.unmodifiableMap(new TreeMap<>(positions));
+        }
+
+        State withReplicaChecked(boolean value) {
+            return value == replicaChecked ? this : new State(retained, absentSince, positions, seeded, value);
+        }
+    }
 
     SlotKeeper(Node node) {
         this.node = node;
     }
 
-    /** The slot this node streams through when it follows {@code upstream}; null for none. */
-    static String slotToFollow(Node node, Member upstream) {
-        if (!node.settings.useSlots() || upstream == null || !node.cluster.isLeader(upstream.name())) {
+    /** The slot this node streams through when it follows {@code upstream} of {@code view}; null for none. */
+    String slotToFollow(ClusterSettings settings, ClusterView view, Member upstream) {
+        if (!settings.useSlots() || upstream == null || !view.isLeader(upstream.name())) {
             return null; // only the leader keeps member slots; a cascading upstream has none
         }
         return SlotNames.fromMemberName(node.name);
     }
 
-    /** The slot names of the members of {@code view} other than {@code self}. */
+    /** The slot names of the members of {@code view} other than {@code self} that {@link #getsSlot get one}. */
     static Set<String> wanted(ClusterView view, String self) {
         Set<String> out = new TreeSet<>();
         for (Member m : view.members()) {
-            if (!m.name().equals(self)) {
+            if (!m.name().equals(self) && getsSlot(m)) {
                 out.add(SlotNames.fromMemberName(m.name()));
             }
         }
@@ -71,17 +90,32 @@ final class SlotKeeper {
         return out;
     }
 
+    /**
+     * Whether a member key names a member to keep a slot for: not one whose key did not decode
+     * (the adapters read it as {@link Member#named a member known only by name}: no agent publishes
+     * nothing), nor a blank name or one that gives no valid slot name. Such a key would otherwise
+     * make the leader hold WAL for a member that is not there.
+     */
+    static boolean getsSlot(Member m) {
+        return !m.name().isBlank() && SlotNames.isValid(SlotNames.fromMemberName(m.name()))
+                && !m.equals(Member.named(m.name()));
+    }
+
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */
-    void keep(ClusterView view) {
-        if (!node.settings.useSlots()) {
+    void keep(Cycle c, ClusterView view) {
+        ClusterSettings settings = c.state.settings();
+        if (!settings.useSlots()) {
             return;
         }
-        if (!seeded) {
-            reset(view.status()); // e.g. a restarted agent that still holds the lock
+        if (!c.state.slots().seeded()) {
+            reset(c, view.status()); // e.g. a restarted agent that still holds the lock
         }
+        State s = c.state.slots();
+        Map<String, Long> retained = new TreeMap<>(s.retained());
+        Map<String, Long> absentSince = new HashMap<>(s.absentSince());
         Map<String, Lsn> existing = node.postgres.replicationSlotPositions();
         long now = node.clock.nanoTime();
-        Duration ttl = node.settings.memberSlotsTtl();
+        Duration ttl = settings.memberSlotsTtl();
         String own = SlotNames.fromMemberName(node.name);
         Set<String> present = wanted(view, "");
         present.add(own);
@@ -107,16 +141,16 @@ final class SlotKeeper {
             if (wanted.contains(slot)) {
                 kept.put(slot, e.getValue().value());
             }
-            if (wanted.contains(slot) || node.settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
+            if (wanted.contains(slot) || settings.ignoresPhysicalSlot(slot) || !SlotNames.isValid(slot)) {
                 absentSince.remove(slot);
                 continue;
             }
-            long since = absentSince.computeIfAbsent(slot, s -> now);
+            long since = absentSince.computeIfAbsent(slot, x -> now);
             if (Duration.ofNanos(now - since).compareTo(ttl) >= 0) {
                 drop.add(slot);
             }
         }
-        positions = kept;
+        c.state = c.state.withSlots(new State(retained, absentSince, kept, true, s.replicaChecked()));
         if (create.isEmpty() && drop.isEmpty()) {
             return;
         }
@@ -142,21 +176,23 @@ final class SlotKeeper {
      * permanent slots, which pgha does not have). Before the first {@link #keep} of this term it
      * keeps what {@code current} holds besides the optime.
      */
-    ClusterStatus status(long walPosition, ClusterStatus current) {
-        if (!node.settings.useSlots() || node.settings.memberSlotsTtl().isZero()) {
+    ClusterStatus status(NodeState state, long walPosition, ClusterStatus current) {
+        ClusterSettings settings = state.settings();
+        if (!settings.useSlots() || settings.memberSlotsTtl().isZero()) {
             return new ClusterStatus(walPosition, Map.of(), List.of());
         }
-        if (!seeded) {
+        State s = state.slots();
+        if (!s.seeded()) {
             return current.withOptime(walPosition);
         }
         Map<String, Long> slots = new TreeMap<>();
-        positions.forEach((slot, lsn) -> {
+        s.positions().forEach((slot, lsn) -> {
             if (lsn > 0) {
                 slots.put(slot, lsn);
             }
         });
         slots.put(SlotNames.fromMemberName(node.name), walPosition);
-        return new ClusterStatus(walPosition, slots, List.copyOf(retained.keySet()));
+        return new ClusterStatus(walPosition, slots, List.copyOf(s.retained().keySet()));
     }
 
     /**
@@ -165,26 +201,27 @@ final class SlotKeeper {
      * {@code view} — left over from when it was primary, they would hold WAL on it for ever.
      * Slots of other names and ignored slots stay.
      */
-    void dropOnReplica(ClusterView view) {
-        if (replicaChecked || !node.settings.useSlots()) {
+    void dropOnReplica(Cycle c, ClusterView view) {
+        ClusterSettings settings = c.state.settings();
+        if (c.state.slots().replicaChecked() || !settings.useSlots()) {
             return;
         }
-        replicaChecked = true;
+        c.state = c.state.withSlots(c.state.slots().withReplicaChecked(true));
         Set<String> drop = new TreeSet<>(node.postgres.replicationSlots());
         Set<String> members = wanted(view, "");
         drop.retainAll(members);
-        drop.removeIf(node.settings::ignoresPhysicalSlot);
+        drop.removeIf(settings::ignoresPhysicalSlot);
         if (!drop.isEmpty()) {
             log.info("{}: dropping member slots left on this replica: {}", node.name, drop);
             if (!node.postgres.syncReplicationSlots(Set.of(), drop)) {
-                replicaChecked = false;
+                c.state = c.state.withSlots(c.state.slots().withReplicaChecked(false));
             }
         }
     }
 
     /** The next {@link #dropOnReplica} looks again: called whenever PostgreSQL is pointed at an upstream. */
-    void followChanged() {
-        replicaChecked = false;
+    void followChanged(Cycle c) {
+        c.state = c.state.withSlots(c.state.slots().withReplicaChecked(false));
     }
 
     /**
@@ -192,13 +229,11 @@ final class SlotKeeper {
      * retained ({@code retain_slots} of the {@code status} key), their clock starting now, as
      * Patroni's {@code acquire_leader_lock()} does; forgets what it knew from an earlier term.
      */
-    void reset(ClusterStatus status) {
+    void reset(Cycle c, ClusterStatus status) {
         long now = node.clock.nanoTime();
-        seeded = true;
-        absentSince.clear();
-        retained.clear();
-        positions = Map.of();
+        Map<String, Long> retained = new TreeMap<>();
         status.retainSlots().stream().filter(SlotNames::isValid).forEach(slot -> retained.put(slot, now));
+        c.state = c.state.withSlots(new State(retained, Map.of(), Map.of(), true, c.state.slots().replicaChecked()));
         if (!retained.isEmpty()) {
             log.info("{}: retaining the replication slots the last leader retained: {}", node.name, retained.keySet());
         }

@@ -25,22 +25,50 @@ import org.junit.jupiter.api.Test;
  * {@link DcsContractSupport} (an empty store per test, clients, the clock and how time passes), and
  * the adapter is tested against what the engine relies on:
  * <ul>
+ *   <li>the member: a client is bound to the member it was built for ({@code member()}), acts for
+ *       it in the lock calls and writes no other member's key;</li>
  *   <li>the leader lock: one acquirer wins; refresh keeps it and fails once another holds it;
  *       a key that expired or was released and that nobody took is created again by a refresh;
  *       only the holder releases it; it expires {@code ttl} after the last acquire or refresh;</li>
  *   <li>member keys: every field survives the round trip; they expire {@code ttl} after the last
  *       touch;</li>
  *   <li>the initialize race and the version-checked keys ({@link DcsKeysContract});</li>
- *   <li>the watch: fires when the leader key is created, released, taken over or expires and when
- *       the failover key is written; not on a refresh by the same holder; not after close;</li>
+ *   <li>the watch: live once {@code watch()} has returned; fires when the leader key is created,
+ *       released, taken over or expires and when the failover key is written or deleted; not on a
+ *       refresh by the same holder nor for other keys; not after close;</li>
  *   <li>an unreachable store: every call fails with {@link DcsException} within the retry
- *       timeout.</li>
+ *       timeout, and {@code watch()} returns within it.</li>
  * </ul>
  */
 public abstract class DcsClientContractTest extends DcsKeysContract {
 
     /** For subclasses. */
     protected DcsClientContractTest() {
+    }
+
+    // ------------------------------------------------------------------ the member
+
+    @Test
+    void aClientIsBoundToTheMemberItWasBuiltFor() {
+        DcsClient a = client("node1");
+        DcsClient b = client("node2");
+
+        assertEquals("node1", a.member());
+        assertEquals("node2", b.member());
+        assertTrue(b.acquireLeader(ttl()));
+        assertLeader(a, "node2");
+        assertFalse(a.releaseLeader(), "node1's client cannot release node2's key");
+        assertTrue(b.releaseLeader());
+        assertUnlocked(a);
+    }
+
+    @Test
+    void aClientWritesNoOtherMembersKey() {
+        DcsClient a = client("node1");
+
+        assertThrows(IllegalArgumentException.class, () -> a.touchMember(fullMember("node2", "replica"), ttl()));
+
+        assertNoMember(a, "node2");
     }
 
     // ------------------------------------------------------------------ the lock
@@ -50,7 +78,7 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         List<DcsClient> racers = IntStream.rangeClosed(1, 5).mapToObj(i -> client("node" + i)).toList();
 
         List<Boolean> won = race(IntStream.range(0, racers.size()).<Callable<Boolean>>mapToObj(
-                i -> () -> racers.get(i).acquireLeader("node" + (i + 1), ttl())).toList());
+                i -> () -> racers.get(i).acquireLeader(ttl())).toList());
 
         assertEquals(1, won.stream().filter(b -> b).count(), "winners: " + won);
         assertLeader(racers.get(0), "node" + (won.indexOf(true) + 1));
@@ -59,10 +87,10 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     @Test
     void acquireIsCreateIfAbsentEvenForTheHolder() {
         DcsClient a = client("node1");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertTrue(a.acquireLeader(ttl()));
 
-        assertFalse(a.acquireLeader("node1", ttl()));
-        assertFalse(client("node2").acquireLeader("node2", ttl()));
+        assertFalse(a.acquireLeader(ttl()));
+        assertFalse(client("node2").acquireLeader(ttl()));
         assertLeader(a, "node1");
     }
 
@@ -70,13 +98,13 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     void refreshKeepsTheLockBeyondTheTtl() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertTrue(a.acquireLeader(ttl()));
 
         long start = clock().nanoTime();
         while (clock().nanoTime() - start - ttl().multipliedBy(2).toNanos() < 0) {
-            assertTrue(a.refreshLeader("node1", ttl()), "refresh by the holder");
+            assertTrue(a.refreshLeader(ttl()), "refresh by the holder");
             assertLeader(b, "node1");
-            assertFalse(b.acquireLeader("node2", ttl()));
+            assertFalse(b.acquireLeader(ttl()));
             passTime(ttl().dividedBy(4));
         }
     }
@@ -85,24 +113,24 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     void theLeaderKeyExpiresTtlAfterTheLastAcquire() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertTrue(a.acquireLeader(ttl()));
 
         holds("leader key before its ttl", ttl().minus(timingMargin()), () -> leaderSeenBy(b).isPresent());
         await("leader key expiry", timingMargin().plus(expiryGrace()), () -> leaderSeenBy(b).isEmpty());
-        assertTrue(b.acquireLeader("node2", ttl()), "an expired key can be acquired");
+        assertTrue(b.acquireLeader(ttl()), "an expired key can be acquired");
     }
 
     @Test
     void refreshFailsOnceAnotherHoldsTheLock() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertTrue(a.acquireLeader(ttl()));
         await("leader key expiry", ttl().plus(expiryGrace()), () -> leaderSeenBy(b).isEmpty());
-        assertTrue(b.acquireLeader("node2", ttl()));
+        assertTrue(b.acquireLeader(ttl()));
 
-        assertFalse(a.refreshLeader("node1", ttl()), "refresh must fail: node2 holds the lock");
+        assertFalse(a.refreshLeader(ttl()), "refresh must fail: node2 holds the lock");
         assertLeader(a, "node2");
-        assertFalse(a.releaseLeader("node1"));
+        assertFalse(a.releaseLeader());
         assertLeader(b, "node2");
     }
 
@@ -110,12 +138,12 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     void refreshCreatesAnExpiredKeyNobodyTookAgain() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertTrue(a.acquireLeader(ttl()));
         await("leader key expiry", ttl().plus(expiryGrace()), () -> leaderSeenBy(b).isEmpty());
 
-        assertTrue(a.refreshLeader("node1", ttl()));
+        assertTrue(a.refreshLeader(ttl()));
         assertLeader(b, "node1");
-        assertFalse(b.acquireLeader("node2", ttl()));
+        assertFalse(b.acquireLeader(ttl()));
         // nothing keeps it alive in the background: without refreshes it expires again
         await("leader key expiry", ttl().plus(expiryGrace()), () -> leaderSeenBy(b).isEmpty());
     }
@@ -123,10 +151,10 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     @Test
     void refreshCreatesAReleasedKeyAgain() {
         DcsClient a = client("node1");
-        assertTrue(a.acquireLeader("node1", ttl()));
-        assertTrue(a.releaseLeader("node1"));
+        assertTrue(a.acquireLeader(ttl()));
+        assertTrue(a.releaseLeader());
 
-        assertTrue(a.refreshLeader("node1", ttl()));
+        assertTrue(a.refreshLeader(ttl()));
         assertLeader(client("node2"), "node1");
     }
 
@@ -134,15 +162,15 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     void onlyTheHolderReleasesTheLock() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
-        assertFalse(a.releaseLeader("node1"), "nothing to release");
-        assertTrue(a.acquireLeader("node1", ttl()));
+        assertFalse(a.releaseLeader(), "nothing to release");
+        assertTrue(a.acquireLeader(ttl()));
 
-        assertFalse(b.releaseLeader("node2"));
+        assertFalse(b.releaseLeader());
         assertLeader(b, "node1");
-        assertTrue(a.releaseLeader("node1"));
+        assertTrue(a.releaseLeader());
         assertUnlocked(b);
-        assertFalse(a.releaseLeader("node1"), "already released");
-        assertTrue(b.acquireLeader("node2", ttl()));
+        assertFalse(a.releaseLeader(), "already released");
+        assertTrue(b.acquireLeader(ttl()));
     }
 
     // --------------------------------------------------------------- members
@@ -196,24 +224,37 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
     // ----------------------------------------------------------------- watch
 
     @Test
+    void aWatchSeesTheFirstChangeAfterWatchReturned() {
+        DcsClient a = client("node1");
+        AtomicInteger changes = new AtomicInteger();
+        client("node2").watch(changes::incrementAndGet);
+
+        // no pause: the watch must be live as soon as watch() has returned
+        assertTrue(a.setFailover(new Failover("node1", "node2", null, 0), 0));
+
+        await("a wake-up for the first change after watch()", quietPeriod().plus(expiryGrace()),
+                () -> changes.get() > 0);
+    }
+
+    @Test
     void theWatchFiresWhenTheLeaderKeyChangesHandsButNotOnARefresh() {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
         AtomicInteger changes = new AtomicInteger();
         b.watch(changes::incrementAndGet);
 
-        expectChange("the leader key was created", changes, () -> assertTrue(a.acquireLeader("node1", ttl())));
+        expectChange("the leader key was created", changes, () -> assertTrue(a.acquireLeader(ttl())));
         int seen = changes.get();
         for (int i = 0; i < 3; i++) {
-            assertTrue(a.refreshLeader("node1", ttl()));
+            assertTrue(a.refreshLeader(ttl()));
             pass(pollStep());
         }
         a.touchMember(fullMember("node1", "primary"), ttl());
         holds("no wake-up for refreshes by the same holder", quietPeriod(), () -> changes.get() == seen);
 
-        expectChange("the leader key was released", changes, () -> assertTrue(a.releaseLeader("node1")));
+        expectChange("the leader key was released", changes, () -> assertTrue(a.releaseLeader()));
         expectChange("the leader key was taken by another member", changes,
-                () -> assertTrue(b.acquireLeader("node2", ttl())));
+                () -> assertTrue(b.acquireLeader(ttl())));
     }
 
     @Test
@@ -222,7 +263,7 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         DcsClient b = client("node2");
         AtomicInteger changes = new AtomicInteger();
         b.watch(changes::incrementAndGet);
-        expectChange("the leader key was created", changes, () -> assertTrue(a.acquireLeader("node1", ttl())));
+        expectChange("the leader key was created", changes, () -> assertTrue(a.acquireLeader(ttl())));
 
         int seen = changes.get();
         await("a wake-up for the expired leader key", ttl().plus(expiryGrace()).plus(pollStep()),
@@ -255,8 +296,8 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
 
         subscription.close();
         subscription.close();
-        assertTrue(a.acquireLeader("node1", ttl()));
-        assertTrue(a.releaseLeader("node1"));
+        assertTrue(a.acquireLeader(ttl()));
+        assertTrue(a.releaseLeader());
 
         holds("no wake-up after close", quietPeriod(), () -> changes.get() == 0);
     }
@@ -269,10 +310,15 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         try {
             c.setRetryTimeout(unreachableRetryTimeout());
             assertFailsInTime("readCluster", c, DcsClient::readCluster);
-            assertFailsInTime("acquireLeader", c, x -> x.acquireLeader("node1", ttl()));
-            assertFailsInTime("refreshLeader", c, x -> x.refreshLeader("node1", ttl()));
+            assertFailsInTime("acquireLeader", c, x -> x.acquireLeader(ttl()));
+            assertFailsInTime("refreshLeader", c, x -> x.refreshLeader(ttl()));
             assertFailsInTime("touchMember", c, x -> x.touchMember(fullMember("node1", "replica"), ttl()));
             assertFailsInTime("setFailover", c, x -> x.setFailover(new Failover(null, "node2", null, 0), 0));
+            long start = clock().nanoTime();
+            c.watch(() -> { }).close();
+            Duration took = Duration.ofNanos(clock().nanoTime() - start);
+            Duration limit = unreachableRetryTimeout().plus(timeoutGrace());
+            assertTrue(took.compareTo(limit) <= 0, "watch took " + took + ", more than " + limit);
         } finally {
             c.close();
         }

@@ -54,7 +54,10 @@ public abstract class DcsContractSupport {
     /** Prepares an empty store for the next test. */
     protected abstract void openStore();
 
-    /** A new client of the current store, serving {@code member}. */
+    /**
+     * A new client of the current store, bound to {@code member}: its {@link DcsClient#member()}
+     * returns it, and its lock calls act for it.
+     */
     protected abstract DcsClient newClient(String member);
 
     /**
@@ -126,7 +129,7 @@ public abstract class DcsContractSupport {
         }
     }
 
-    /** A client of the current store for {@code member}, closed after the test. */
+    /** A client of the current store bound to {@code member}, closed after the test. */
     protected final DcsClient client(String member) {
         DcsClient c = newClient(member);
         clients.add(c);

@@ -1,5 +1,6 @@
 package dev.pgha.testing;
 
+import dev.pgha.ControllerState;
 import dev.pgha.CycleResult;
 import dev.pgha.HaConfig;
 import dev.pgha.HaController;
@@ -81,9 +82,13 @@ public final class SimulatedNode {
         return cycles;
     }
 
-    /** Whether the host still calls {@code runCycle()} on this node. */
+    /**
+     * Whether the host still calls {@code runCycle()} on this node: not while frozen, and not once
+     * its controller is {@link ControllerState#CLOSED} (the host stops after the cycle that
+     * reported {@code SHUTDOWN}; {@link #restartAgent()} brings a new controller).
+     */
     public boolean isCycling() {
-        return cycling;
+        return cycling && controller.state() != ControllerState.CLOSED;
     }
 
     /** Stops (false) or resumes (true) calling {@code runCycle()}: a frozen or revived host JVM. */
@@ -155,7 +160,7 @@ public final class SimulatedNode {
     }
 
     boolean isDue() {
-        return cycling && clock.nanoTime() - nextCycleNanos >= 0 && !isRestarting();
+        return isCycling() && clock.nanoTime() - nextCycleNanos >= 0 && !isRestarting();
     }
 
     long nextCycleNanos() {

@@ -3,6 +3,7 @@ package dev.pgha.scenarios;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgha.CycleAction;
+import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
 import dev.pgha.testing.Clusters;
 import dev.pgha.testing.HaScenario;
@@ -36,8 +37,14 @@ class ReplicationSlotScenariosTest {
 
     /** Cycles every 10 s for {@code duration} while only Node.3's agent keeps publishing. */
     private static void runWithNode3Publishing(HaScenario ha, Duration duration) {
+        runWithNode3Publishing(ha, duration, () -> { });
+    }
+
+    /** The same, running {@code alsoEachTime} before each cycle. */
+    private static void runWithNode3Publishing(HaScenario ha, Duration duration, Runnable alsoEachTime) {
         for (long s = 0; s < duration.toSeconds(); s += 10) {
             ha.dcs().putMember(Members.replica("Node.3", ha.postgres().walPosition().value()), TTL);
+            alsoEachTime.run();
             assertThat(ha.runCycleAfter(Duration.ofSeconds(10)).lockHeld()).isTrue();
         }
     }
@@ -107,6 +114,58 @@ class ReplicationSlotScenariosTest {
 
         // the clock starts again when it is gone again
         assertThat(ha.postgres().slots()).contains("node_2");
+    }
+
+    @Test
+    void aMemberKeyThatDidNotDecodeGetsNoSlot() {
+        // given a leader with two replicas, and a member key no adapter could decode: the adapters
+        // read it as a member known only by name (Patroni's empty member data)
+        HaScenario ha = leaderWithReplicas(HaScenario.create().runningPrimary());
+        ha.dcs().putMember(Member.named("garbage"), TTL);
+
+        // when the leader keeps its slots
+        ha.runCycle();
+        ha.runCycleAfter(Duration.ofSeconds(10));
+
+        // then nothing holds WAL for that key, and the status key does not retain it either
+        assertThat(ha.postgres().slots()).containsExactlyInAnyOrder("node_2", "node_3");
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("node_2", "node_3", "postgresql0");
+    }
+
+    @Test
+    void aMemberWhoseNameGivesNoSlotNameGetsNoSlot() {
+        // given member keys with data but an empty or blank name (another tool's, or another adapter's)
+        HaScenario ha = leaderWithReplicas(HaScenario.create().runningPrimary());
+        long wal = ha.postgres().walPosition().value();
+        ha.dcs().putMember(Members.replica("", wal), TTL);
+        ha.dcs().putMember(Members.replica("  ", wal), TTL);
+
+        ha.runCycle();
+
+        assertThat(ha.postgres().slots()).containsExactlyInAnyOrder("node_2", "node_3");
+        assertThat(ha.dcs().snapshot().status().retainSlots()).containsExactly("node_2", "node_3", "postgresql0");
+    }
+
+    @Test
+    void aMemberWhoseKeyStopsDecodingLosesItsSlotLikeAGoneMember() {
+        HaScenario ha = leaderWithReplicas(HaScenario.create(b -> b.memberSlotsTtl(Duration.ofMinutes(1)))
+                .runningPrimary());
+        ha.runCycle();
+        assertThat(ha.postgres().slots()).contains("node_2");
+
+        // when node-2's key holds something that does not decode from now on (written again and
+        // again, so the key itself never expires)
+        Runnable garbage = () -> ha.dcs().putMember(Member.named("node-2"), TTL);
+        garbage.run();
+        runWithNode3Publishing(ha, Duration.ofSeconds(50), garbage);
+        // then the slot is retained like that of a member that is gone
+        assertThat(ha.dcs().snapshot().member("node-2")).contains(Member.named("node-2"));
+        assertThat(ha.postgres().slots()).contains("node_2");
+
+        // and dropped once member_slots_ttl has passed
+        runWithNode3Publishing(ha, Duration.ofSeconds(20), garbage);
+        assertThat(ha.dcs().snapshot().member("node-2")).isPresent();
+        assertThat(ha.postgres().slots()).containsExactly("node_3");
     }
 
     @Test

@@ -2,7 +2,9 @@ package dev.pgha.scenarios;
 
 import static dev.pgha.testing.HaScenario.NAME;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgha.ControllerState;
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
 import dev.pgha.postgres.PostgresState;
@@ -23,8 +25,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>pgha difference: there is no process to exit and no blocking stop. {@code HaController.close()}
  * begins the shutdown and the host keeps running cycles until one returns
- * {@link CycleAction#SHUTDOWN}; the key is released only after PostgreSQL stopped (never early from
- * an {@code on_shutdown} hook), with pgha's own messages ("shutdown in progress", "shut down: ...").
+ * {@link CycleAction#SHUTDOWN}, which leaves the controller closed; the key is released only after
+ * PostgreSQL stopped (never early from an {@code on_shutdown} hook), with pgha's own messages
+ * ("shutdown in progress", "shut down: ...").
  */
 class ShutdownScenariosTest {
 
@@ -66,8 +69,10 @@ class ShutdownScenariosTest {
         assertThat(ha.postgres().lastOperation(Kind.STOP).orElseThrow().description())
                 .isEqualTo("stop(FAST, checkpoint=false)");
         assertThat(ha.events().callbacks()).last().isEqualTo("on_stop demoted");
-        // and further cycles keep saying so without acting
-        assertThat(ha.runCycle().action()).isEqualTo(CycleAction.SHUTDOWN);
+        // and the controller is closed: a further cycle is refused, nothing is started again
+        assertThat(ha.controller().state()).isEqualTo(ControllerState.CLOSED);
+        assertThatThrownBy(ha::runCycle).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("runCycle() is not allowed: the controller is CLOSED");
         assertThat(ha.postgres().startCount()).isZero();
     }
 

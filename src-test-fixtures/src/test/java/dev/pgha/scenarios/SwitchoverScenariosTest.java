@@ -354,6 +354,23 @@ class SwitchoverScenariosTest {
     }
 
     @Test
+    void a_scheduled_switchover_is_written_in_patronis_time_format() {
+        // given the leader with the lock and a healthy replica 'other'
+        HaScenario ha = leaderWithLock(b -> b);
+        ha.given(Clusters.builder().member(Members.replica("other", wal(ha))).build());
+
+        // when a switchover is scheduled an hour from now
+        java.time.Instant at = ha.clock().wallTime().plusSeconds(3600).plusNanos(250_000_000);
+        ActionResult result = ha.controller().switchover("other", at);
+
+        // then scheduled_at reads as Python's isoformat() writes it: +00:00, not Z
+        assertThat(result.accepted()).isTrue();
+        assertThat(failoverKey(ha).scheduledAt()).endsWith(".250000+00:00").doesNotContain("Z");
+        assertThat(failoverKey(ha).scheduledTime()).hasValueSatisfying(
+                when -> assertThat(when.toInstant()).isEqualTo(at));
+    }
+
+    @Test
     void a_tool_outside_the_cluster_requests_a_switchover_with_the_same_checks() {
         // given the leader with the lock, a healthy replica 'other' and a nofailover replica 'keeper'
         HaScenario ha = leaderWithLock(b -> b);

@@ -7,6 +7,8 @@ import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -21,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * between, {@code failsafe}, {@code history} and {@code initialize}, change rarely and are
  * filtered out), with the previous value of each event and {@code require leader}, so a member
  * cut off from the etcd quorum does not keep a silent watch.
+ *
+ * <p>{@link #start(Duration)} returns once etcd has confirmed the watch (its created
+ * notification), so every change after it returned is reported. If the confirmation does not come
+ * in time (etcd unreachable), it returns anyway and the callback runs once when the watch is
+ * finally created, since a change may have been missed meanwhile.
  *
  * <p>jetcd resumes a watch by itself after UNAVAILABLE and INTERNAL errors; after any other error
  * (no leader, a halted stream, compaction) it gives up and completes the listener. Then this class
@@ -40,7 +47,10 @@ final class ChangeWatch implements DcsClient.Subscription {
     private final Runnable onChange;
     private final ScheduledExecutorService scheduler;
     private final Object lock = new Object();
+    private final CountDownLatch created = new CountDownLatch(1);
     private Watch.Watcher watcher;
+    /** {@link #start} returned before etcd confirmed the watch. */
+    private boolean confirmationOverdue;
     private long lastRevision;
     private long pauseMillis = MIN_PAUSE_MILLIS;
     private boolean compacted;
@@ -55,9 +65,29 @@ final class ChangeWatch implements DcsClient.Subscription {
         this.scheduler = scheduler;
     }
 
-    /** Opens the etcd watch. */
-    void start() {
+    /**
+     * Opens the etcd watch and waits, at most {@code bound}, until etcd has created it: from then
+     * on every change is reported.
+     */
+    void start(Duration bound) {
         subscribe();
+        boolean confirmed;
+        try {
+            confirmed = created.await(bound.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            confirmed = false;
+        }
+        if (!confirmed) {
+            synchronized (lock) {
+                confirmed = created.getCount() == 0;
+                confirmationOverdue = !confirmed;
+            }
+        }
+        if (!confirmed) {
+            LOG.warn("{}: etcd did not confirm the watch on {} within {}; it wakes the host once it does", member,
+                    keys.prefix(), bound);
+        }
     }
 
     private void subscribe() {
@@ -86,11 +116,17 @@ final class ChangeWatch implements DcsClient.Subscription {
     private void onNext(WatchResponse response) {
         boolean fire = false;
         boolean wasCompacted;
+        boolean lateConfirmation = false;
         synchronized (lock) {
             lastRevision = Math.max(lastRevision, response.getHeader().getRevision());
             pauseMillis = MIN_PAUSE_MILLIS;
             wasCompacted = compacted;
             compacted = false;
+            if (response.isCreatedNotify() && created.getCount() > 0) {
+                lateConfirmation = confirmationOverdue;
+                confirmationOverdue = false;
+                created.countDown();
+            }
         }
         for (WatchEvent event : response.getEvents()) {
             KeyValue kv = event.getKeyValue();
@@ -98,6 +134,10 @@ final class ChangeWatch implements DcsClient.Subscription {
                 lastRevision = Math.max(lastRevision, kv.getModRevision());
             }
             fire |= isChange(keys.relative(kv.getKey()), event);
+        }
+        if (lateConfirmation) {
+            LOG.info("{}: etcd watch on {} created late; changes before may have been missed", member, keys.prefix());
+            fire = true;
         }
         if (wasCompacted) {
             LOG.info("{}: etcd watch on {} resumed after a compaction; some changes may have been missed", member,

@@ -2,6 +2,7 @@ package dev.pgha.dcs.etcd;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.pgha.dcs.values.PatroniValues;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -84,7 +85,7 @@ final class CompareAndSet {
     }
 
     private static boolean readsAsNoRequest(KeyValue kv) {
-        return ValueCodec.decodeFailover(kv.getValue().toString(UTF_8), kv.getModRevision(), new Problems()) == null;
+        return PatroniValues.decodeFailover(kv.getValue().toString(UTF_8), kv.getModRevision()).value() == null;
     }
 
     private static KeyValue existing(TxnResponse r) {

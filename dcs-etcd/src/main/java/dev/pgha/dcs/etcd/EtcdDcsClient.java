@@ -11,6 +11,8 @@ import dev.pgha.cluster.SyncState;
 import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
+import dev.pgha.dcs.values.ClusterDecoder;
+import dev.pgha.dcs.values.PatroniValues;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
@@ -94,7 +96,7 @@ public final class EtcdDcsClient implements DcsClient {
         this.keys = keys;
         this.member = member;
         this.lease = new MemberLease(client.getLeaseClient(), member);
-        this.decoder = new ClusterDecoder(keys, member);
+        this.decoder = new ClusterDecoder(member, keys.prefix());
         this.retryTimeout = retryTimeout;
     }
 
@@ -103,7 +105,8 @@ public final class EtcdDcsClient implements DcsClient {
         return new EtcdDcsClientBuilder();
     }
 
-    /** The member this client serves. */
+    /** The member this client serves, as given to {@link EtcdDcsClientBuilder#member(String)}. */
+    @Override
     public String member() {
         return member;
     }
@@ -127,12 +130,12 @@ public final class EtcdDcsClient implements DcsClient {
     public ClusterView readCluster() {
         Calls call = begin("readCluster");
         var response = call.await(kv.get(keys.prefixBytes(), GetOption.builder().isPrefix(true).build()), "");
-        return decoder.decode(response.getKvs());
+        return decoder.decode(keys.values(response.getKvs()));
     }
 
     @Override
-    public boolean acquireLeader(String member, Duration ttl) {
-        ByteSequence name = name(member);
+    public boolean acquireLeader(Duration ttl) {
+        ByteSequence name = KeyLayout.bytes(member);
         MemberLease.seconds(ttl);
         Calls call = begin("acquireLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
@@ -140,13 +143,13 @@ public final class EtcdDcsClient implements DcsClient {
                 .If(absent(key))
                 .Then(Op.put(key, name, leased(id)))
                 .commit());
-        LOG.debug("{}: acquireLeader: {}", this.member, r.isSucceeded() ? "won" : "somebody holds the leader key");
+        LOG.debug("{}: acquireLeader: {}", member, r.isSucceeded() ? "won" : "somebody holds the leader key");
         return r.isSucceeded();
     }
 
     @Override
-    public boolean refreshLeader(String member, Duration ttl) {
-        ByteSequence name = name(member);
+    public boolean refreshLeader(Duration ttl) {
+        ByteSequence name = KeyLayout.bytes(member);
         MemberLease.seconds(ttl);
         Calls call = begin("refreshLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
@@ -161,22 +164,22 @@ public final class EtcdDcsClient implements DcsClient {
         }
         if (r.getTxnResponses().isEmpty()) {
             throw new DcsException(DcsException.Reason.PROTOCOL,
-                    this.member + ": refreshLeader: etcd answered the transaction without its nested result");
+                    member + ": refreshLeader: etcd answered the transaction without its nested result");
         }
         TxnResponse inner = r.getTxnResponses().get(0);
         if (inner.isSucceeded()) {
-            LOG.info("{}: the leader key had expired and nobody took it: created it again", this.member);
+            LOG.info("{}: the leader key had expired and nobody took it: created it again", member);
             return true;
         }
         String holder = inner.getGetResponses().isEmpty() || inner.getGetResponses().get(0).getKvs().isEmpty()
                 ? "?" : inner.getGetResponses().get(0).getKvs().get(0).getValue().toString(UTF_8);
-        LOG.info("{}: refreshLeader: the leader key is held by {}", this.member, holder);
+        LOG.info("{}: refreshLeader: the leader key is held by {}", member, holder);
         return false;
     }
 
     @Override
-    public boolean releaseLeader(String member) {
-        ByteSequence name = name(member);
+    public boolean releaseLeader() {
+        ByteSequence name = KeyLayout.bytes(member);
         Calls call = begin("releaseLeader");
         ByteSequence key = keys.key(KeyLayout.LEADER);
         TxnResponse r = call.await(kv.txn()
@@ -186,20 +189,30 @@ public final class EtcdDcsClient implements DcsClient {
         return r.isSucceeded() && !r.getDeleteResponses().isEmpty() && r.getDeleteResponses().get(0).getDeleted() > 0;
     }
 
+    /**
+     * Writes this member's key, attached to the member's lease.
+     *
+     * @throws IllegalArgumentException when {@code value} names another member (its key would be
+     *                                  bound to this member's lease)
+     */
     @Override
-    public void touchMember(Member member, Duration ttl) {
-        Objects.requireNonNull(member, "member");
+    public void touchMember(Member value, Duration ttl) {
+        Objects.requireNonNull(value, "member");
+        if (!value.name().equals(member)) {
+            throw new IllegalArgumentException(member + ": touchMember: this client writes only the key of "
+                    + member + ", not of " + value.name());
+        }
         MemberLease.seconds(ttl);
-        ByteSequence value = KeyLayout.bytes(MemberCodec.encode(member));
+        ByteSequence bytes = KeyLayout.bytes(PatroniValues.encodeMember(value));
         Calls call = begin("touchMember");
-        withLease(call, ttl, false, "put", id -> kv.put(keys.member(member.name()), value, leased(id)));
+        withLease(call, ttl, false, "put", id -> kv.put(keys.member(member), bytes, leased(id)));
     }
 
     @Override
-    public void deleteMember(String member) {
-        Objects.requireNonNull(member, "member");
+    public void deleteMember(String name) {
+        Objects.requireNonNull(name, "member");
         Calls call = begin("deleteMember");
-        call.await(kv.delete(keys.member(member)), "");
+        call.await(kv.delete(keys.member(name)), "");
     }
 
     @Override
@@ -228,14 +241,14 @@ public final class EtcdDcsClient implements DcsClient {
      */
     @Override
     public boolean setConfig(ClusterConfig config, long expectedVersion) {
-        String value = ValueCodec.encodeConfig(Objects.requireNonNull(config, "config"));
+        String value = PatroniValues.encodeConfig(Objects.requireNonNull(config, "config"));
         return cas().put("setConfig", KeyLayout.CONFIG, value, expectedVersion, false);
     }
 
     /** Writes the failover key if its version matches; an emptied key ({@code {}}) counts as absent. */
     @Override
     public boolean setFailover(Failover failover, long expectedVersion) {
-        String value = ValueCodec.encodeFailover(Objects.requireNonNull(failover, "failover"));
+        String value = PatroniValues.encodeFailover(Objects.requireNonNull(failover, "failover"));
         return cas().put("setFailover", KeyLayout.FAILOVER, value, expectedVersion, true);
     }
 
@@ -246,17 +259,17 @@ public final class EtcdDcsClient implements DcsClient {
 
     @Override
     public void writeStatus(ClusterStatus status) {
-        put("writeStatus", KeyLayout.STATUS, ValueCodec.encodeStatus(Objects.requireNonNull(status, "status")));
+        put("writeStatus", KeyLayout.STATUS, PatroniValues.encodeStatus(Objects.requireNonNull(status, "status")));
     }
 
     @Override
     public void writeHistory(TimelineHistory history) {
-        put("writeHistory", KeyLayout.HISTORY, ValueCodec.encodeHistory(Objects.requireNonNull(history, "history")));
+        put("writeHistory", KeyLayout.HISTORY, PatroniValues.encodeHistory(Objects.requireNonNull(history, "history")));
     }
 
     @Override
     public boolean writeSync(SyncState sync, long expectedVersion) {
-        String value = ValueCodec.encodeSync(Objects.requireNonNull(sync, "sync"));
+        String value = PatroniValues.encodeSync(Objects.requireNonNull(sync, "sync"));
         return cas().put("writeSync", KeyLayout.SYNC, value, expectedVersion, false);
     }
 
@@ -267,8 +280,10 @@ public final class EtcdDcsClient implements DcsClient {
     }
 
     /**
-     * Watches the leader and failover keys (see {@link DcsClient#watch}). The callback runs on a
-     * jetcd thread. The watch re-subscribes by itself after errors jetcd does not recover from.
+     * Watches the leader and failover keys (see {@link DcsClient#watch}). Returns once etcd has
+     * created the watch, at most the retry timeout later; if etcd did not confirm it by then, the
+     * callback runs once when it does. The callback runs on a jetcd thread. The watch
+     * re-subscribes by itself after errors jetcd does not recover from.
      *
      * @throws IllegalStateException when this client is closed
      */
@@ -288,7 +303,7 @@ public final class EtcdDcsClient implements DcsClient {
             watch = new ChangeWatch(client.getWatchClient(), keys, member, onChange, scheduler);
             watches.add(watch);
         }
-        watch.start();
+        watch.start(retryTimeout.get());
         return () -> {
             watch.close();
             watches.remove(watch);
@@ -376,10 +391,6 @@ public final class EtcdDcsClient implements DcsClient {
         if (closed) {
             throw new IllegalStateException(member + ": " + op + ": the etcd DCS client is closed");
         }
-    }
-
-    private static ByteSequence name(String member) {
-        return KeyLayout.bytes(Objects.requireNonNull(member, "member"));
     }
 
     static Cmp absent(ByteSequence key) {

@@ -84,7 +84,11 @@ public final class EtcdDcsClientBuilder {
         return this;
     }
 
-    /** The member this client serves (required; Patroni's {@code name}). */
+    /**
+     * The member this client serves (required; Patroni's {@code name}): the client is bound to it,
+     * its leader-key calls act for it and it writes only its member key. A controller built with
+     * this client must have the same {@code HaConfig.name()}.
+     */
     public EtcdDcsClientBuilder member(String value) {
         this.member = value;
         return this;

@@ -2,28 +2,31 @@ package dev.pgha.dcs.etcd;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.pgha.dcs.values.ClusterDecoder;
+import dev.pgha.dcs.values.PatroniKeys;
+import dev.pgha.dcs.values.StoredValue;
 import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * Patroni's key layout of one cluster: every key lives below {@code <namespace>/<scope>/}, where
  * the prefix is built as Patroni builds it (leading slash, repeated slashes collapsed), so that
  * {@code namespace = "service"}, {@code "/service"} and {@code "/service/"} all give
- * {@code /service/<scope>/}.
+ * {@code /service/<scope>/}. The names below the prefix are {@link PatroniKeys}'.
  */
 final class KeyLayout {
 
-    static final String LEADER = "leader";
-    static final String MEMBERS = "members/";
-    static final String CONFIG = "config";
-    static final String INITIALIZE = "initialize";
-    static final String FAILOVER = "failover";
-    static final String SYNC = "sync";
-    static final String HISTORY = "history";
-    static final String STATUS = "status";
-    static final String FAILSAFE = "failsafe";
-    /** Patroni before 2.1 kept the leader's WAL position here; read when {@code status} is absent. */
-    static final String LEGACY_OPTIME = "optime/leader";
+    static final String LEADER = PatroniKeys.LEADER;
+    static final String CONFIG = PatroniKeys.CONFIG;
+    static final String INITIALIZE = PatroniKeys.INITIALIZE;
+    static final String FAILOVER = PatroniKeys.FAILOVER;
+    static final String SYNC = PatroniKeys.SYNC;
+    static final String HISTORY = PatroniKeys.HISTORY;
+    static final String STATUS = PatroniKeys.STATUS;
 
     private final String prefix;
 
@@ -52,7 +55,7 @@ final class KeyLayout {
 
     /** The absolute key of a member. */
     ByteSequence member(String name) {
-        return key(MEMBERS + name);
+        return key(PatroniKeys.member(name));
     }
 
     /** The prefix as bytes, for a prefix read. */
@@ -69,15 +72,19 @@ final class KeyLayout {
     }
 
     /**
-     * The member name of a relative key {@code members/<name>}, or null when it is not a member key
-     * (deeper paths such as {@code members/a/b} are not members, as in Patroni).
+     * The key-values of one prefix read by their keys relative to the prefix (in the order read),
+     * as {@link ClusterDecoder} takes them; the version is the key's mod revision. Keys outside the
+     * prefix are left out.
      */
-    static String memberName(String relative) {
-        if (!relative.startsWith(MEMBERS)) {
-            return null;
+    Map<String, StoredValue> values(List<KeyValue> kvs) {
+        Map<String, StoredValue> out = new LinkedHashMap<>();
+        for (KeyValue kv : kvs) {
+            String relative = relative(kv.getKey());
+            if (relative != null) {
+                out.put(relative, new StoredValue(kv.getValue().toString(UTF_8), kv.getModRevision()));
+            }
         }
-        String name = relative.substring(MEMBERS.length());
-        return name.isEmpty() || name.contains("/") ? null : name;
+        return out;
     }
 
     static ByteSequence bytes(String s) {

@@ -101,6 +101,10 @@ class EtcdEngineTest {
             assertThat(history).as("the timeline switch, as patronictl history reads it").hasSize(1);
             assertThat(history.get(0).path("TL").asInt()).isEqualTo(1);
             assertThat(history.get(0).path("New Leader").asText()).isEqualTo(candidate);
+            String stored = cluster.observer().readCluster().history().entries().get(0).timestamp();
+            assertThat(stored).as("Patroni's timestamp format (Python's isoformat() in UTC), no Z")
+                    .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{6})?\\+00:00");
+            assertThat(history.get(0).path("Timestamp").asText()).as("as patronictl shows it").isEqualTo(stored);
             assertThat(patronictl.run("show-config")).as("the dynamic configuration pgha wrote")
                     .contains("ttl: 10", "loop_wait: 1", "retry_timeout: 3");
 

@@ -37,9 +37,9 @@ class EtcdFaultsTest {
     @Test
     void aMemberHangingUnderAConnectedClientCostsAtMostTheRetryTimeoutPerCallUntilItIsAvoided() {
         try (EtcdServer etcd = EtcdServer.start(3); EtcdDcsClient c = client(etcd, "node1")) {
-            assertThat(c.acquireLeader("node1", TTL)).isTrue();
+            assertThat(c.acquireLeader(TTL)).isTrue();
             for (int i = 0; i < 30; i++) {
-                assertThat(c.refreshLeader("node1", TTL)).as("warm-up: every member connected").isTrue();
+                assertThat(c.refreshLeader(TTL)).as("warm-up: every member connected").isTrue();
             }
 
             etcd.freeze(1);
@@ -50,7 +50,7 @@ class EtcdFaultsTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).as("calls keep failing").isLessThan(Duration.ofSeconds(25));
                 long t = System.nanoTime();
                 try {
-                    assertThat(c.refreshLeader("node1", TTL)).as("nobody else can hold the lock").isTrue();
+                    assertThat(c.refreshLeader(TTL)).as("nobody else can hold the lock").isTrue();
                     inARow++;
                 } catch (DcsException e) {
                     failures++;
@@ -71,14 +71,14 @@ class EtcdFaultsTest {
              EtcdDcsClient writer = client(etcd, "node2")) {
             AtomicInteger changes = new AtomicInteger();
             watcher.watch(changes::incrementAndGet);
-            assertThat(writer.acquireLeader("node2", TTL)).isTrue();
+            assertThat(writer.acquireLeader(TTL)).isTrue();
             await("the watch reports the new leader key", Duration.ofSeconds(5), () -> changes.get() > 0);
 
             etcd.kill(1);
             etcd.kill(2);
             for (int i = 0; i < 3; i++) {
                 long t = System.nanoTime();
-                assertThatThrownBy(() -> writer.refreshLeader("node2", TTL)).isInstanceOf(DcsException.class);
+                assertThatThrownBy(() -> writer.refreshLeader(TTL)).isInstanceOf(DcsException.class);
                 assertThat(Duration.ofNanos(System.nanoTime() - t)).isLessThanOrEqualTo(RETRY_TIMEOUT.plus(GRACE));
             }
             await("jetcd gives the watch up without a raft leader; the adapter subscribes again",

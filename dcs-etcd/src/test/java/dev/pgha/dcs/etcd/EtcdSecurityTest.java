@@ -35,7 +35,7 @@ class EtcdSecurityTest {
             }
 
             try (EtcdDcsClient good = builder(etcd).auth("root", "s3cret").build()) {
-                assertThat(good.acquireLeader("node1", TTL)).isTrue();
+                assertThat(good.acquireLeader(TTL)).isTrue();
                 good.touchMember(Member.named("node1"), TTL);
                 assertThat(good.readCluster().leaderName()).contains("node1");
             }
@@ -61,7 +61,7 @@ class EtcdSecurityTest {
             try (EtcdDcsClient tls = EtcdDcsClient.builder().endpoints(hostPort).scope("tls").member("node1")
                     .tlsCaFile(certs.caCert()).tlsClientCertificate(certs.clientCert(), certs.clientKey())
                     .retryTimeout(Duration.ofSeconds(3)).build()) {
-                assertThat(tls.acquireLeader("node1", TTL)).isTrue();
+                assertThat(tls.acquireLeader(TTL)).isTrue();
                 assertThat(tls.readCluster().leaderName()).contains("node1");
             }
             try (EtcdDcsClient noClientCert = EtcdDcsClient.builder().endpoints(hostPort).scope("tls").member("node2")

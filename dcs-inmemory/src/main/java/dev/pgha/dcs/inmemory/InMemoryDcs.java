@@ -71,8 +71,9 @@ public final class InMemoryDcs {
     }
 
     /**
-     * A new client for the given member. Clients of the same member share its {@link Fault} but
-     * each has its own retry timeout and watch registrations.
+     * A new client bound to the given member: its lock calls act for that member and it writes
+     * only that member's key ({@link InMemoryDcsClient#member()}). Clients of the same member share
+     * its {@link Fault} but each has its own retry timeout and watch registrations.
      *
      * @throws IllegalArgumentException when the name is blank
      */

@@ -49,7 +49,8 @@ public final class InMemoryDcsClient implements DcsClient {
         this.member = member;
     }
 
-    /** The member this client serves. */
+    /** The member this client serves, as given to {@link InMemoryDcs#client(String)}. */
+    @Override
     public String member() {
         return member;
     }
@@ -75,7 +76,7 @@ public final class InMemoryDcsClient implements DcsClient {
     }
 
     @Override
-    public boolean acquireLeader(String member, Duration ttl) {
+    public boolean acquireLeader(Duration ttl) {
         Leader leader = new Leader(member);
         InMemoryDcs.requireTtl(ttl);
         return call("acquireLeader", s -> {
@@ -88,7 +89,7 @@ public final class InMemoryDcsClient implements DcsClient {
     }
 
     @Override
-    public boolean refreshLeader(String member, Duration ttl) {
+    public boolean refreshLeader(Duration ttl) {
         Leader leader = new Leader(member);
         InMemoryDcs.requireTtl(ttl);
         return call("refreshLeader", s -> {
@@ -102,23 +103,32 @@ public final class InMemoryDcsClient implements DcsClient {
     }
 
     @Override
-    public boolean releaseLeader(String member) {
+    public boolean releaseLeader() {
         Leader leader = new Leader(member);
         return call("releaseLeader", s -> leader.equals(s.value(KeyStore.LEADER, Leader.class))
                 && s.remove(KeyStore.LEADER));
     }
 
+    /**
+     * Writes this member's key with a TTL from now.
+     *
+     * @throws IllegalArgumentException when {@code value} names another member
+     */
     @Override
-    public void touchMember(Member member, Duration ttl) {
-        Objects.requireNonNull(member, "member");
+    public void touchMember(Member value, Duration ttl) {
+        Objects.requireNonNull(value, "member");
+        if (!value.name().equals(member)) {
+            throw new IllegalArgumentException(member + ": touchMember: this client writes only the key of "
+                    + member + ", not of " + value.name());
+        }
         InMemoryDcs.requireTtl(ttl);
-        call("touchMember", s -> s.put(KeyStore.memberKey(member.name()), member, ttl));
+        call("touchMember", s -> s.put(KeyStore.memberKey(value.name()), value, ttl));
     }
 
     @Override
-    public void deleteMember(String member) {
-        Objects.requireNonNull(member, "member");
-        call("deleteMember", s -> s.remove(KeyStore.memberKey(member)));
+    public void deleteMember(String name) {
+        Objects.requireNonNull(name, "member");
+        call("deleteMember", s -> s.remove(KeyStore.memberKey(name)));
     }
 
     @Override

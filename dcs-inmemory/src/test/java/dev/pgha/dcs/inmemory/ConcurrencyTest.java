@@ -33,24 +33,24 @@ class ConcurrencyTest {
         for (int round = 0; round < 50; round++) {
             List<Boolean> results = race(i -> {
                 String name = "node" + i;
-                return dcs.client(name).acquireLeader(name, TTL);
+                return dcs.client(name).acquireLeader(TTL);
             });
 
             assertThat(results).filteredOn(Boolean::booleanValue).hasSize(1);
             String winner = "node" + results.indexOf(true);
             assertThat(dcs.leaderName()).contains(winner);
-            assertThat(dcs.client(winner).releaseLeader(winner)).isTrue();
+            assertThat(dcs.client(winner).releaseLeader()).isTrue();
         }
     }
 
     @Test
     void exactlyOneConcurrentRefreshOfAnExpiredKeyWins() throws Exception {
-        dcs.client("node0").acquireLeader("node0", TTL);
+        dcs.client("node0").acquireLeader(TTL);
         clock.advance(TTL);
 
         List<Boolean> results = race(i -> {
             String name = "node" + i;
-            return i % 2 == 0 ? dcs.client(name).refreshLeader(name, TTL) : dcs.client(name).acquireLeader(name, TTL);
+            return i % 2 == 0 ? dcs.client(name).refreshLeader(TTL) : dcs.client(name).acquireLeader(TTL);
         });
 
         assertThat(results).filteredOn(Boolean::booleanValue).hasSize(1);
@@ -74,9 +74,9 @@ class ConcurrencyTest {
             InMemoryDcsClient client = dcs.client(name);
             for (int n = 0; n < 200; n++) {
                 client.touchMember(KeysTest.member(name, "running"), TTL);
-                if (client.acquireLeader(name, TTL)) {
+                if (client.acquireLeader(TTL)) {
                     client.readCluster();
-                    client.releaseLeader(name);
+                    client.releaseLeader();
                 }
                 assertThat(client.readCluster().member(name)).isPresent();
             }

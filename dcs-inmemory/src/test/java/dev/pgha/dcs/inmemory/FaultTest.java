@@ -33,10 +33,10 @@ class FaultTest {
     private static Map<String, Consumer<DcsClient>> everyCall() {
         Map<String, Consumer<DcsClient>> calls = new LinkedHashMap<>();
         calls.put("readCluster", DcsClient::readCluster);
-        calls.put("acquireLeader", c -> c.acquireLeader("node2", TTL));
-        calls.put("refreshLeader", c -> c.refreshLeader("node2", TTL));
-        calls.put("releaseLeader", c -> c.releaseLeader("node2"));
-        calls.put("touchMember", c -> c.touchMember(KeysTest.member("node2", "running"), TTL));
+        calls.put("acquireLeader", c -> c.acquireLeader(TTL));
+        calls.put("refreshLeader", c -> c.refreshLeader(TTL));
+        calls.put("releaseLeader", DcsClient::releaseLeader);
+        calls.put("touchMember", c -> c.touchMember(KeysTest.member(c.member(), "running"), TTL));
         calls.put("deleteMember", c -> c.deleteMember("node1"));
         calls.put("initialize", c -> c.initialize(""));
         calls.put("setInitialize", c -> c.setInitialize("1234567890"));
@@ -53,7 +53,7 @@ class FaultTest {
 
     private ClusterView populate() {
         node1.initialize("7311111111111111111");
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.touchMember(KeysTest.member("node1", "running"), TTL);
         node1.setConfig(new ClusterConfig(Map.of("ttl", 30), 0), 0);
         node1.setFailover(new Failover("node1", "node2", null, 0), 0);
@@ -75,28 +75,28 @@ class FaultTest {
 
         assertThat(clock.elapsed()).isZero();
         assertThat(dcs.snapshot()).isEqualTo(before);
-        assertThat(node1.refreshLeader("node1", TTL)).as("other members keep working").isTrue();
+        assertThat(node1.refreshLeader(TTL)).as("other members keep working").isTrue();
     }
 
     @Test
     void partitionedCutsOffOneMemberWhileOthersWork() {
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.touchMember(KeysTest.member("node1", "running"), TTL);
         dcs.fault("node1", Fault.PARTITIONED);
 
         assertThat(dcs.faultOf("node1")).isEqualTo(Fault.PARTITIONED);
         assertThat(dcs.client("node1").fault()).as("applies to every client of the member").isEqualTo(Fault.PARTITIONED);
-        DcsException e = catchThrowableOfType(DcsException.class, () -> node1.refreshLeader("node1", TTL));
+        DcsException e = catchThrowableOfType(DcsException.class, () -> node1.refreshLeader(TTL));
         assertThat(e.reason()).isEqualTo(Reason.UNAVAILABLE);
         assertThat(e.getMessage()).contains("node1: refreshLeader:", "partitioned", "fault injected");
 
         clock.advance(TTL);
         assertThat(node2.readCluster().isUnlocked()).as("the cut-off leader's key expires normally").isTrue();
         assertThat(node2.readCluster().members()).isEmpty();
-        assertThat(node2.acquireLeader("node2", TTL)).isTrue();
+        assertThat(node2.acquireLeader(TTL)).isTrue();
 
         dcs.fault("node1", Fault.NONE);
-        assertThat(node1.refreshLeader("node1", TTL)).isFalse();
+        assertThat(node1.refreshLeader(TTL)).isFalse();
         assertThat(node1.readCluster().leaderName()).contains("node2");
     }
 
@@ -165,7 +165,7 @@ class FaultTest {
         assertThat(dcs.snapshot()).as("outside observers still see the store").isEqualTo(before);
 
         dcs.setAvailable(true);
-        assertThat(node1.refreshLeader("node1", TTL)).isTrue();
+        assertThat(node1.refreshLeader(TTL)).isTrue();
     }
 
     @Test
@@ -175,7 +175,7 @@ class FaultTest {
         dcs.clearFaults();
 
         assertThat(node1.fault()).isEqualTo(Fault.NONE);
-        assertThat(node1.acquireLeader("node1", TTL)).isTrue();
+        assertThat(node1.acquireLeader(TTL)).isTrue();
         assertThat(node2.readCluster().leaderName()).contains("node1");
     }
 

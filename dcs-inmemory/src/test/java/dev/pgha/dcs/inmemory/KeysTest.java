@@ -194,7 +194,7 @@ class KeysTest {
     @Test
     void readClusterShowsEveryKeyTogether() {
         node1.initialize("");
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.touchMember(member("node1", "running"), TTL);
         node1.setConfig(new ClusterConfig(Map.of("loop_wait", 10), 0), 0);
 
@@ -217,7 +217,7 @@ class KeysTest {
 
     @Test
     void aClosedClientRefusesCallsButItsKeysStay() {
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.close();
         node1.close();
 

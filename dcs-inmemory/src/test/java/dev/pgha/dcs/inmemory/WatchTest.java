@@ -37,9 +37,9 @@ class WatchTest {
     void firesWhenTheLeaderKeyIsWrittenOrDeleted() {
         node2.watch(calls::incrementAndGet);
 
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         assertThat(calls).hasValue(1);
-        node1.releaseLeader("node1");
+        node1.releaseLeader();
         assertThat(calls).hasValue(2);
         dcs.putLeader("node3", TTL);
         assertThat(calls).hasValue(3);
@@ -51,13 +51,13 @@ class WatchTest {
 
     @Test
     void aRefreshOfTheSameHolderOrOtherKeysDoNotFire() {
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node1.watch(calls::incrementAndGet);
 
-        node1.refreshLeader("node1", TTL);
-        node2.acquireLeader("node2", TTL);
-        node2.refreshLeader("node2", TTL);
-        node2.releaseLeader("node2");
+        node1.refreshLeader(TTL);
+        node2.acquireLeader(TTL);
+        node2.refreshLeader(TTL);
+        node2.releaseLeader();
         node1.touchMember(KeysTest.member("node1", "running"), TTL);
         node1.setConfig(new ClusterConfig(Map.of("ttl", 30), 0), 0);
         node1.initialize("");
@@ -68,7 +68,7 @@ class WatchTest {
 
     @Test
     void firesWhenAnExpiredLeaderKeyIsNoticed() {
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node2.watch(calls::incrementAndGet);
 
         clock.advance(TTL);
@@ -81,7 +81,7 @@ class WatchTest {
 
     @Test
     void anyStoreAccessNoticesTheExpiry() {
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         node2.watch(calls::incrementAndGet);
         clock.advance(TTL.plusSeconds(1));
 
@@ -112,15 +112,15 @@ class WatchTest {
         AtomicInteger other = new AtomicInteger();
         node1.watch(other::incrementAndGet);
 
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         subscription.close();
         subscription.close();
-        node1.releaseLeader("node1");
+        node1.releaseLeader();
         assertThat(calls).hasValue(1);
         assertThat(other).hasValue(2);
 
         node1.close();
-        node2.acquireLeader("node2", TTL);
+        node2.acquireLeader(TTL);
         assertThat(other).hasValue(2);
     }
 
@@ -131,10 +131,10 @@ class WatchTest {
         });
         node2.watch(calls::incrementAndGet);
 
-        assertThat(node1.acquireLeader("node1", TTL)).isTrue();
+        assertThat(node1.acquireLeader(TTL)).isTrue();
 
         assertThat(calls).hasValue(1);
-        assertThat(node1.releaseLeader("node1")).isTrue();
+        assertThat(node1.releaseLeader()).isTrue();
         assertThat(calls).hasValue(2);
     }
 
@@ -150,7 +150,7 @@ class WatchTest {
             }
         });
 
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
 
         assertThat(seenByAnotherThread).containsExactly(Optional.of("node1"));
     }
@@ -160,11 +160,11 @@ class WatchTest {
         node2.watch(calls::incrementAndGet);
         node2.fault(Fault.PARTITIONED);
 
-        node1.acquireLeader("node1", TTL);
+        node1.acquireLeader(TTL);
         assertThat(calls).hasValue(0);
 
         node2.fault(Fault.NONE);
-        node1.releaseLeader("node1");
+        node1.releaseLeader();
         assertThat(calls).hasValue(1);
     }
 }

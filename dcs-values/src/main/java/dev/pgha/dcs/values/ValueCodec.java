@@ -1,4 +1,4 @@
-package dev.pgha.dcs.etcd;
+package dev.pgha.dcs.values;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgha.cluster.ClusterConfig;
@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * The JSON of the cluster-wide keys as Patroni 3.x writes them: {@code config}, {@code failover},
  * {@code sync}, {@code history}, {@code status} and {@code failsafe}. Decoders never throw: a value
  * they cannot use reads as absent (null, or the record's empty constant), with the reason added to
- * {@link Problems}.
+ * the {@link Problems}. {@link PatroniValues} is the public face of this class.
  */
 final class ValueCodec {
 
@@ -243,7 +243,7 @@ final class ValueCodec {
     /** The legacy {@code optime/leader} key: a plain decimal WAL position. */
     static ClusterStatus decodeLegacyOptime(String value, Problems problems) {
         try {
-            return new ClusterStatus(Long.parseLong(value.strip()), Map.of());
+            return new ClusterStatus(Long.parseLong(value == null ? "" : value.strip()), Map.of());
         } catch (NumberFormatException e) {
             problems.add("not a decimal WAL position");
             return ClusterStatus.EMPTY;
@@ -251,6 +251,11 @@ final class ValueCodec {
     }
 
     // ---------------------------------------------------------------- failsafe
+
+    /** {@code {name:api_url,...}}, names in order. */
+    static String encodeFailsafe(Map<String, String> failsafe) {
+        return Json.write(new TreeMap<>(failsafe));
+    }
 
     /** The failsafe key: member name to api_url; entries without a string value are skipped. */
     static Map<String, String> decodeFailsafe(String value, Problems problems) {

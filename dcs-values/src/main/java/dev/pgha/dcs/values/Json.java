@@ -1,4 +1,4 @@
-package dev.pgha.dcs.etcd;
+package dev.pgha.dcs.values;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

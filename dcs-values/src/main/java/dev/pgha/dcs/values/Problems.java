@@ -1,9 +1,9 @@
-package dev.pgha.dcs.etcd;
+package dev.pgha.dcs.values;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** What a decoder ignored in one value; the reader logs it once per key version. */
+/** What a decoder ignored in one value, collected while it decodes; handed out as {@link Decoded#problems()}. */
 final class Problems {
 
     private final List<String> items = new ArrayList<>();
@@ -14,6 +14,11 @@ final class Problems {
 
     boolean isEmpty() {
         return items.isEmpty();
+    }
+
+    /** The decoded value with what was collected. */
+    <T> Decoded<T> result(T value) {
+        return new Decoded<>(value, items);
     }
 
     @Override

@@ -1,0 +1,40 @@
+package dev.pgha;
+
+import java.time.Duration;
+
+/**
+ * Patroni's start timeout of the lock holder ({@code handle_starting_instance()}, and the same
+ * rule while a start runs as a long action): PostgreSQL may take the restart's own timeout, else
+ * {@code primary_start_timeout}, to come up; past it the node fails over if it can, and keeps
+ * waiting if it cannot.
+ */
+final class StartTimeout {
+
+    private final Demotion demotion;
+
+    StartTimeout(Demotion demotion) {
+        this.demotion = demotion;
+    }
+
+    /** How long the current start may take. */
+    Duration limit(NodeState s) {
+        return s.startTimeout() != null ? s.startTimeout() : s.settings().primaryStartTimeout();
+    }
+
+    /**
+     * The rule once the start has taken {@code elapsed}.
+     *
+     * @return null while within the timeout; past it, the demotion or the step that keeps waiting
+     */
+    Step check(Cycle c, Duration elapsed) {
+        if (elapsed.compareTo(limit(c.state)) < 0) {
+            return null;
+        }
+        if (c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {
+            return demotion.demote(c, Demotion.Mode.IMMEDIATE,
+                    Step.of(CycleAction.DEMOTE, "stopped PostgreSQL because of startup timeout"));
+        }
+        return Step.of(CycleAction.WAIT,
+                "primary start has timed out, but continuing to wait because failover is not possible");
+    }
+}
