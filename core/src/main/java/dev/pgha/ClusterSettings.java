@@ -99,8 +99,8 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         Duration needed = loopWait.plus(retryTimeout.multipliedBy(2));
         if (needed.compareTo(ttl) > 0) {
             throw new HaConfigException("loop_wait",
-                    "breaks the rule loop_wait + 2*retry_timeout <= ttl: " + seconds(loopWait) + " + 2*"
-                            + seconds(retryTimeout) + " = " + seconds(needed) + " > ttl " + seconds(ttl)
+                    "breaks the rule loop_wait + 2*retry_timeout <= ttl: " + shortText(loopWait) + " + 2*"
+                            + shortText(retryTimeout) + " = " + shortText(needed) + " > ttl " + shortText(ttl)
                             + " (a primary cut off from the DCS could not demote before its lease expires)");
         }
         ignoreSlots = List.copyOf(Objects.requireNonNullElse(ignoreSlots, List.of()));
@@ -205,7 +205,7 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         }
     }
 
-    static String seconds(Duration d) {
+    private static String shortText(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
