@@ -211,6 +211,49 @@ class RewindScenariosTest {
     }
 
     @Test
+    void a_diverged_former_primary_waits_for_the_new_leaders_checkpoint_before_rewinding() {
+        // given a diverged former primary, shut down, pg_rewind usable, and the new leader has not yet
+        // run its CHECKPOINT after promote (it publishes checkpoint_after_promote: false)
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true));
+        FakePostgres leader = ha.peer("leader");
+        ha.given(Clusters.builder().member(Members.from(Members.primary("leader", leader.walPosition().value(), 2))
+                .checkpointAfterPromotePending(true).build()).build());
+
+        // when a cycle runs, then pg_rewind waits (it would rewind to a stale pg_control)
+        CycleResult r = ha.runCycle();
+        assertThat(r.action()).isEqualTo(CycleAction.WAIT);
+        assertThat(r.message()).isEqualTo("waiting for checkpoint on leader before rewind");
+        assertThat(ha.postgres().count(Kind.REWIND)).isZero();
+        assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+
+        // and once the checkpoint is done it rewinds
+        givenLeaderOnTimeline2(ha, leader);
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+    }
+
+    @Test
+    void a_former_primary_waits_stopped_while_the_new_leader_still_promotes() {
+        // given a diverged former primary, shut down, pg_rewind usable, and the leader key's holder still
+        // publishes itself as a replica (its promotion not finished)
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true));
+        FakePostgres leader = ha.peer("leader");
+        ha.given(Clusters.builder().member(Members.replica("leader", leader.walPosition().value(), 1)).build());
+
+        // when a cycle runs, then it neither starts nor rewinds: whether it forked cannot be told yet
+        CycleResult r = ha.runCycle();
+        assertThat(r.action()).isEqualTo(CycleAction.WAIT);
+        assertThat(r.message())
+                .isEqualTo("waiting for leader leader to run as primary before checking whether my data diverged");
+        assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+        assertThat(ha.postgres().operations().stream().map(o -> o.kind()).toList())
+                .doesNotContain(Kind.START, Kind.FOLLOW, Kind.REWIND);
+
+        // and once the leader runs as primary on timeline 2 it rewinds from it
+        givenLeaderOnTimeline2(ha, leader);
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+    }
+
+    @Test
     void check_rejoin_of_the_former_primary_with_pg_rewind() {
         // given a converged three-node cluster with primary_start_timeout 0 and pg_rewind usable
         SimulatedCluster sim = SimulatedCluster.builder()
