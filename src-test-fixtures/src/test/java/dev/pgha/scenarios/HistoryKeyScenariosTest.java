@@ -94,6 +94,21 @@ class HistoryKeyScenariosTest {
     }
 
     @Test
+    void a_leader_on_timeline_1_leaves_a_history_key_it_has_no_switches_for() {
+        // given the leader on timeline 1 and a history key that names a switch (another fork's)
+        HaScenario ha = HaScenario.create().runningPrimary();
+        TimelineHistory foreign = new TimelineHistory(List.of(new TimelineHistory.Entry(1, 0x3000000,
+                "no recovery target specified", "2026-01-01T00:00:00Z", "foo")));
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader(NAME).history(foreign).build());
+
+        ha.runCycles(2);
+
+        // then it neither rewrites nor empties it: it has no lineage of its own to put there
+        assertThat(ha.dcsCalls()).doesNotContain("writeHistory");
+        assertThat(ha.dcs().snapshot().history()).isEqualTo(foreign);
+    }
+
+    @Test
     void the_lock_holder_writes_its_history_while_postgresql_is_down() {
         // given the leader on timeline 2 whose history key got lost, and whose PostgreSQL crashed
         HaScenario ha = promotedToTimeline2();
