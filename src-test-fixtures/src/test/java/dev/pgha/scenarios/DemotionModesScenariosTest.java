@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
+import dev.pgha.cluster.Member;
 import dev.pgha.dcs.inmemory.Fault;
+import dev.pgha.postgres.PostgresRole;
 import dev.pgha.testing.Clusters;
 import dev.pgha.testing.FakeOperation.Kind;
+import dev.pgha.testing.FakePostgres;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -126,5 +130,57 @@ class DemotionModesScenariosTest {
             }
             default -> throw new IllegalArgumentException(situation);
         }
+    }
+    @Test
+    void a_switchover_whose_stop_fails_keeps_the_key_and_does_not_follow() {
+        // given the leader with the lock and a healthy replica, a switchover to it, and a stop that fails
+        HaScenario ha = HaScenario.create().runningPrimary();
+        long wal = ha.postgres().walPosition().value();
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader(NAME)
+                .member(Members.replica("other", wal + 0x100000)).status(wal).build());
+        ha.runCycle();
+        ha.events().clear();
+        ha.given(Clusters.builder().switchover(NAME, "other").build());
+        ha.postgres().failNext(Kind.STOP);
+
+        // when it demotes itself and the stop fails
+        assertThat(ha.runCycle().message()).isEqualTo("switchover: demoting myself");
+        ha.runCycle();
+
+        // then it did not hand over: the key is still its own, no on_stop, nothing restarted as a replica
+        assertThat(ha.dcs().leaderName()).contains(NAME);
+        assertThat(ha.events().callbacks()).doesNotContain("on_stop demoted", "on_role_change replica");
+        assertThat(ha.postgres().operations().stream().map(o -> o.kind()).toList()).doesNotContain(Kind.FOLLOW);
+        assertThat(ha.controller().status().role()).isNotEqualTo(PostgresRole.REPLICA);
+    }
+
+    @Test
+    void a_new_replica_hears_on_start_and_a_replica_pointed_at_a_new_leader_hears_nothing() {
+        // given an empty data directory and a leader to clone from
+        HaScenario ha = HaScenario.create();
+        FakePostgres leader = ha.peer("leader");
+        ha.finish(leader.bootstrap());
+        ha.given(Clusters.builder().initialize(leader.systemIdentifier()).leader("leader")
+                .member(Members.primary("leader", leader.walPosition().value())).build());
+
+        // when it is cloned and started as a replica: Patroni's on_start, once, with role replica
+        ha.runCycles(4);
+        assertThat(ha.postgres().upstream()).isEqualTo("leader");
+        assertThat(ha.events().callbacks()).containsExactly("on_start replica");
+
+        // and when the leader key moves to 'other', the running replica is re-pointed without a callback
+        FakePostgres other = ha.peer("other");
+        ha.finish(other.cloneFrom(Member.named("leader")));
+        ha.finish(other.follow(Member.named("leader")));
+        leader.crash();
+        ha.finish(other.promote());
+        ha.dcs().deleteMember("leader");
+        ha.dcs().putLeader("other", TTL);
+        ha.given(Clusters.builder().member(Members.primary("other", other.walPosition().value(), 2))
+                .history(1, other.timelineHistory().get(0).switchLsn(), "other").build());
+        ha.events().clear();
+        ha.runCycles(3);
+        assertThat(ha.postgres().upstream()).isEqualTo("other");
+        assertThat(ha.events().callbacks()).isEmpty();
     }
 }

@@ -254,6 +254,56 @@ class RewindScenariosTest {
     }
 
     @Test
+    void a_replica_on_a_timeline_number_another_promotion_reused_rewinds() {
+        // given 'old' leads and 'a', 'c' and postgresql0 stream from it, all caught up; pg_rewind usable
+        HaScenario ha = HaScenario.create(b -> b.usePgRewind(true));
+        FakePostgres old = ha.peer("old");
+        ha.finish(old.bootstrap());
+        FakePostgres a = ha.peer("a");
+        FakePostgres c = ha.peer("c");
+        for (FakePostgres replica : List.of(a, c)) {
+            ha.finish(replica.cloneFrom(Member.named("old")));
+            ha.finish(replica.follow(Member.named("old")));
+        }
+        ha.runningReplicaOf("old");
+        assertThat(old.write(4096)).isTrue();
+        ha.world().tick();
+        // and 'old' died, 'a' was promoted to timeline 2 and leads (nothing in the history key yet)
+        old.crash();
+        ha.finish(a.promote());
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader("a")
+                .member(Members.primary("a", a.walPosition().value(), 2)).build());
+        // and postgresql0 followed 'a' onto its timeline 2
+        ha.runCycles(3);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+
+        // when 'a' dies too and 'c', which never followed it, is promoted from timeline 1 at the same
+        // position: another "timeline 2", with the same switch point in its .history file
+        a.crash();
+        ha.finish(c.promote());
+        assertThat(c.write(4096)).isTrue();
+        assertThat(c.timelineHistory()).isEqualTo(ha.postgres().timelineHistory());
+        ha.dcs().deleteMember("a");
+        long switchLsn = c.timelineHistory().get(0).switchLsn();
+        ha.given(Clusters.builder().leader("c").member(Members.primary("c", c.walPosition().value(), 2))
+                .history(1, switchLsn, "c").build());
+
+        // then postgresql0, pointed at 'c' and not streaming, tells the fork by who made its timeline
+        // ('a', as it saw it happen) and rewinds from 'c'
+        List<String> messages = new java.util.ArrayList<>();
+        for (int i = 0; i < 4 && !messages.contains("running pg_rewind from c"); i++) {
+            ha.peersPublish();
+            messages.add(ha.runCycle().message());
+        }
+        assertThat(messages).contains("running pg_rewind from c");
+        ha.runCycles(4);
+        assertThat(ha.postgres().upstream()).isEqualTo("c");
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+        assertThat(ha.world().violations()).isEmpty();
+    }
+
+    @Test
     void check_rejoin_of_the_former_primary_with_pg_rewind() {
         // given a converged three-node cluster with primary_start_timeout 0 and pg_rewind usable
         SimulatedCluster sim = SimulatedCluster.builder()
