@@ -50,6 +50,7 @@ class ShutdownScenariosTest {
         // then the shutdown is in progress: PostgreSQL takes no writes, but the key is still held
         assertThat(stopping.action()).isEqualTo(CycleAction.IN_PROGRESS);
         assertThat(stopping.message()).isEqualTo("shutdown in progress");
+        assertThat(stopping.nextCycleIn()).as("polled within a second").isEqualTo(Duration.ofSeconds(1));
         assertThat(ha.postgres().isWritable()).isFalse();
         assertThat(ha.postgres().state()).isEqualTo(PostgresState.STOPPING);
         assertThat(ha.dcs().leaderName()).contains(NAME);
@@ -66,8 +67,14 @@ class ShutdownScenariosTest {
         assertThat(ha.postgres().lastOperation(Kind.STOP).orElseThrow().description())
                 .isEqualTo("stop(FAST, checkpoint=false)");
         assertThat(ha.events().callbacks()).last().isEqualTo("on_stop demoted");
-        // and further cycles keep saying so without acting
-        assertThat(ha.runCycle().action()).isEqualTo(CycleAction.SHUTDOWN);
+        assertThat(ha.controller().status().role()).isEqualTo(dev.pgha.postgres.PostgresRole.DEMOTED);
+        // and its member key says PostgreSQL stopped (published once more at the end)
+        assertThat(ha.dcsClient().readCluster().member(NAME).orElseThrow().state()).isEqualTo("stopped");
+        // and further cycles keep saying so without acting, not asking to run again sooner than loop_wait
+        assertThat(done.nextCycleIn()).isEqualTo(Duration.ofSeconds(10));
+        CycleResult after = ha.runCycle();
+        assertThat(after.action()).isEqualTo(CycleAction.SHUTDOWN);
+        assertThat(after.nextCycleIn()).isEqualTo(Duration.ofSeconds(10));
         assertThat(ha.postgres().startCount()).isZero();
     }
 
