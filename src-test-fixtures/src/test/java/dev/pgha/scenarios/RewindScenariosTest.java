@@ -190,6 +190,40 @@ class RewindScenariosTest {
     }
 
     @Test
+    void a_failed_clone_while_reinitializing_leaves_an_empty_data_directory_to_clone_again() {
+        // given a diverged former primary, shut down, remove_data_directory_on_diverged_timelines, and
+        // the first base backup will fail
+        HaScenario ha = divergedFormerPrimary(b -> b.removeDataDirectoryOnDivergedTimelines(true));
+        ha.postgres().failNextClone();
+        assertThat(ha.runCycle().message()).isEqualTo("reinitializing due to diverged timelines");
+
+        // when the next cycle sees the clone failed
+        CycleResult r = ha.runCycle();
+
+        // then the partial copy is gone and it bootstraps again from the leader, this time successfully
+        assertThat(r.message()).isEqualTo("trying to bootstrap from leader 'leader'");
+        assertThat(ha.postgres().count(Kind.CLONE)).isEqualTo(2);
+        ha.runCycles(4);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+    }
+
+    @Test
+    void a_diverged_replica_whose_stop_fails_is_not_rewound() {
+        // given a running diverged replica, pg_rewind usable, already pointed at the leader; its stop will fail
+        HaScenario ha = divergedReplica(b -> b.usePgRewind(true));
+        ha.runCycle();
+        ha.postgres().failNext(Kind.STOP);
+
+        // when the next cycle wants to rewind
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+        ha.runCycle();
+
+        // then, PostgreSQL not stopped, pg_rewind never ran on it
+        assertThat(ha.postgres().count(Kind.REWIND)).isZero();
+    }
+
+    @Test
     void test_follow_triggers_rewind() {
         // given a running replica whose WAL went past the switch point of the leader's timeline 2,
         // pg_rewind usable; the first cycle points it at the new leader (it cannot stream: diverged)
