@@ -168,6 +168,21 @@ class RewindScenariosTest {
         assertThat(ha.systemId()).isEqualTo(systemId);
         assertThat(ha.postgres().timeline()).isEqualTo(2);
         assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+        assertThat(ha.postgres().count(Kind.CLONE)).as("the new copy is kept").isEqualTo(1);
+    }
+
+    @Test
+    void a_successful_rewind_keeps_the_data_directory_even_with_removal_on_failure_configured() {
+        // given a diverged former primary, shut down, pg_rewind usable with remove_data_directory_on_rewind_failure
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true).removeDataDirectoryOnRewindFailure(true));
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+
+        // when pg_rewind succeeds, then the data stays and it starts as a replica of the leader
+        assertThat(ha.runCycle().message()).isEqualTo("starting as a secondary");
+        ha.runCycles(2);
+        assertThat(ha.postgres().count(Kind.CLONE)).isZero();
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
     }
 
     @Test
@@ -209,18 +224,41 @@ class RewindScenariosTest {
     }
 
     @Test
-    void a_diverged_replica_whose_stop_fails_is_not_rewound() {
-        // given a running diverged replica, pg_rewind usable, already pointed at the leader; its stop will fail
+    void a_diverged_replica_whose_stop_fails_is_not_rewound_until_a_stop_works() {
+        // given a running diverged replica, pg_rewind usable, already pointed at the leader; its next
+        // stop will fail
         HaScenario ha = divergedReplica(b -> b.usePgRewind(true));
         ha.runCycle();
         ha.postgres().failNext(Kind.STOP);
 
-        // when the next cycle wants to rewind
+        // when the next cycle wants to rewind and the stop before it fails
         assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
-        ha.runCycle();
+        ha.postgres().failNext(Kind.STOP);
+        ha.runCycle(); // the failed stop's completion: the repair is tried again, and its stop fails too
+        // then pg_rewind never ran on the running server
+        assertThat(ha.postgres().operations().stream().map(o -> o.kind()).toList()).doesNotContain(Kind.REWIND);
+        assertThat(ha.postgres().isPostmasterRunning()).isTrue();
 
-        // then, PostgreSQL not stopped, pg_rewind never ran on it
-        assertThat(ha.postgres().count(Kind.REWIND)).isZero();
+        // and the repair is still due: the next cycles stop it and rewind
+        ha.runCycles(4);
+        assertThat(ha.postgres().count(Kind.REWIND)).isEqualTo(1);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+    }
+
+    @Test
+    void the_lock_holder_whose_refresh_fails_while_down_does_not_wait_for_itself() {
+        // given the leader with the lock, pg_rewind usable, its PostgreSQL shut down cleanly
+        HaScenario ha = HaScenario.create(b -> b.usePgRewind(true)).runningPrimary();
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader(NAME).build());
+        ha.runCycle();
+        ha.finish(ha.postgres().stop(dev.pgha.postgres.StopMode.FAST, true));
+        // and its refresh fails with a bug in the DCS adapter (counts as "not obtained")
+        ha.failNextDcsCall("refreshLeader", new IllegalStateException("bug in the DCS adapter"));
+
+        // when a cycle runs, then it starts PostgreSQL as a secondary: the leader key names itself,
+        // there is no other leader whose timeline to compare with
+        assertThat(ha.runCycle().message()).isEqualTo("starting as a secondary");
     }
 
     @Test
@@ -234,9 +272,11 @@ class RewindScenariosTest {
         // when the next cycle follows the leader whose timeline is ahead of its own
         CycleResult r = ha.runCycle();
 
-        // then it rewinds from the leader
+        // then it rewinds from the leader: it stops PostgreSQL, and pg_rewind runs as soon as it is down
         assertThat(r.action()).isEqualTo(CycleAction.REWIND);
         assertThat(r.message()).isEqualTo("running pg_rewind from leader");
+        ha.runCycle();
+        assertThat(ha.postgres().count(Kind.REWIND)).isEqualTo(1);
 
         // and ends streaming from the leader on timeline 2
         ha.runCycles(4);
