@@ -117,6 +117,9 @@ class ShutdownScenariosTest {
         assertThat(done.message()).isEqualTo("shut down: PostgreSQL stopped");
         assertThat(ha.postgres().isPostmasterRunning()).isFalse();
         assertThat(ha.dcs().leaderName()).contains("leader");
+        // and it stays a replica: on_stop says so, no role change
+        assertThat(ha.events().callbacks()).last().isEqualTo("on_stop replica");
+        assertThat(ha.controller().status().role()).isEqualTo(dev.pgha.postgres.PostgresRole.REPLICA);
     }
 
     @Test

@@ -97,6 +97,19 @@ class StartingInstanceScenariosTest {
     }
 
     @Test
+    void test_starting_timeout_counts_from_when_starting_was_first_seen() {
+        // given the lock holder's PostgreSQL is found starting an hour into the agent's run
+        HaScenario ha = lockHolderFoundStarting(false);
+        ha.clock().advance(Duration.ofHours(1));
+        ha.dcs().putLeader(HaScenario.NAME, TTL); // its key, kept alive meanwhile
+        assertThat(ha.runCycle().message()).isEqualTo("PostgreSQL is still starting up, 300 seconds until timeout");
+
+        // when it is still starting 30 seconds later, then the timeout counts from that first sight
+        assertThat(cyclesFor(ha, Duration.ofSeconds(30), null).message())
+                .isEqualTo("PostgreSQL is still starting up, 270 seconds until timeout");
+    }
+
+    @Test
     void test_starting_timeout_failover_not_possible() {
         // given the lock holder's PostgreSQL is starting and nobody else could take over
         HaScenario ha = lockHolderFoundStarting(false);
