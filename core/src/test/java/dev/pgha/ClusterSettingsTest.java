@@ -90,6 +90,26 @@ class ClusterSettingsTest {
     }
 
     @Test
+    void numbersOfBytesAreNumbersOrTheirText() {
+        assertThat(ClusterSettings.fromConfig(Map.of("maximum_lag_on_failover", 1048576)).maximumLagOnFailover())
+                .isEqualTo(1048576);
+        assertThat(ClusterSettings.fromConfig(Map.of("maximum_lag_on_failover", " 2048 ")).maximumLagOnFailover())
+                .isEqualTo(2048);
+        assertThat(ClusterSettings.fromConfig(Map.of("maximum_lag_on_failover", 4096L)).maximumLagOnFailover())
+                .isEqualTo(4096);
+    }
+
+    @Test
+    void aKeyWithSomeSettingsKeepsTheDefaultsOfTheOthers() {
+        ClusterSettings s = ClusterSettings.fromConfig(Map.of("ttl", 45, "loop_wait", 10));
+        assertThat(s.ttl()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(s.usePgRewind()).as("use_pg_rewind absent").isFalse();
+        assertThat(s.useSlots()).as("use_slots absent").isTrue();
+        assertThat(s.checkTimeline()).as("check_timeline absent").isTrue();
+        assertThat(s.toBuilder().ttl(ClusterSettings.DEFAULTS.ttl()).build()).isEqualTo(ClusterSettings.DEFAULTS);
+    }
+
+    @Test
     void unknownKeysAreIgnoredAsPatroniDoes() {
         assertThat(ClusterSettings.fromConfig(Map.of("synchronous_mode", true, "standby_cluster", Map.of())))
                 .isEqualTo(ClusterSettings.DEFAULTS);
@@ -105,9 +125,13 @@ class ClusterSettingsTest {
                 Arguments.of(Map.of("loop_wait", 0), "loop_wait", "positive"),
                 Arguments.of(Map.of("maximum_lag_on_failover", 1.5), "maximum_lag_on_failover", "whole number"),
                 Arguments.of(Map.of("maximum_lag_on_failover", -3), "maximum_lag_on_failover", "negative"),
+                Arguments.of(Map.of("maximum_lag_on_failover", true), "maximum_lag_on_failover", "bytes, was true"),
+                Arguments.of(Map.of("maximum_lag_on_failover", Map.of("mb", 1)), "maximum_lag_on_failover",
+                        "bytes, was an object"),
                 Arguments.of(Map.of("check_timeline", "perhaps"), "check_timeline", "'perhaps'"),
                 Arguments.of(Map.of("ttl", 15), "loop_wait", "10s + 2*10s = 30s > ttl 15s"),
                 Arguments.of(Map.of("postgresql", List.of()), "postgresql", "must be an object"),
+                Arguments.of(Map.of("postgresql", Map.of(1, "x")), "postgresql", "must be an object, was an object"),
                 Arguments.of(Map.of("postgresql", Map.of("use_slots", "sometimes")), "postgresql.use_slots", "true or false"),
                 Arguments.of(Map.of("postgresql", Map.of("parameters", "work_mem=4MB")), "postgresql.parameters",
                         "must be an object"),

@@ -14,6 +14,8 @@ import dev.pgha.testing.FakeTimings;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -100,6 +102,48 @@ class BootstrapScenariosTest {
         assertThat(r.message()).isEqualTo("waiting for leader to bootstrap");
         assertThat(ha.postgres().count(FakeOperation.Kind.BOOTSTRAP)).isZero();
         assertThat(ha.dcs().snapshot().initialize()).isEmpty();
+    }
+
+    @Test
+    void a_new_member_waits_while_the_leader_still_runs_post_bootstrap() {
+        // given an empty data directory; the bootstrapping member already holds the leader key (its
+        // primary runs) but post_bootstrap is not done: the initialize key is still ""
+        HaScenario ha = HaScenario.create();
+        FakePostgres leader = ha.peer("leader");
+        ha.finish(leader.bootstrap());
+        ha.given(Clusters.builder().initialize("").leader("leader")
+                .member(Members.primary("leader", leader.walPosition().value())).build());
+
+        // when a cycle runs, then it does not clone yet (the replication role may not exist yet)
+        CycleResult r = ha.runCycle();
+        assertThat(r.action()).isEqualTo(CycleAction.WAIT);
+        assertThat(r.message()).isEqualTo("waiting for leader to bootstrap");
+        assertThat(ha.postgres().count(FakeOperation.Kind.CLONE)).isZero();
+
+        // and once the initialize key holds the system identifier, it clones
+        ha.dcs().putInitialize(leader.systemIdentifier());
+        assertThat(ha.runCycle().message()).isEqualTo("trying to bootstrap from leader 'leader'");
+    }
+
+    @Test
+    void a_cloned_member_starts_streaming_from_the_leader_as_part_of_the_clone() {
+        // given an empty data directory and a leader
+        HaScenario ha = HaScenario.create();
+        FakePostgres leader = ha.peer("leader");
+        ha.finish(leader.bootstrap());
+        ha.given(Clusters.builder().initialize(leader.systemIdentifier()).leader("leader")
+                .member(Members.primary("leader", leader.walPosition().value())).build());
+        assertThat(ha.runCycle().message()).isEqualTo("trying to bootstrap from leader 'leader'");
+
+        // when the clone completed: it is started as the leader's replica right away, not "recovered"
+        List<String> messages = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            messages.add(ha.runCycle().message());
+        }
+        assertThat(messages).doesNotContain("starting as a secondary")
+                .last().isEqualTo("no action. I am (postgresql0), a secondary, and following a leader (leader)");
+        assertThat(ha.events().all()).contains("role uninitialized -> replica");
+        assertThat(ha.postgres().upstream()).isEqualTo("leader");
     }
 
     @Test

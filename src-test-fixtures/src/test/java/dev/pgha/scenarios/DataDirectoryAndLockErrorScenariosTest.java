@@ -6,12 +6,16 @@ import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
 import dev.pgha.postgres.DataDirectoryState;
 import dev.pgha.postgres.PostgresRole;
+import dev.pgha.postgres.StopMode;
 import dev.pgha.testing.Clusters;
 import dev.pgha.testing.FakeTimings;
+import dev.pgha.testing.FakeOperation;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Ports test_ha.py's test_leader_with_not_accessible_data_directory (#110) and the
@@ -48,6 +52,49 @@ class DataDirectoryAndLockErrorScenariosTest {
         assertThat(next.action()).isEqualTo(CycleAction.FAILED);
         assertThat(next.message()).isEqualTo("data directory is not accessible: [Errno 5] Input/output error: '/data'");
         assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            # situation                                     | data directory | lock held | postmaster | message                                                                       | key afterwards
+            the lock holder's data directory is gone, stopped | EMPTY        | true      | false      | released leader key voluntarily as data dir empty and currently leader        | -
+            the lock holder's data directory is gone, running | EMPTY        | true      | true       | released leader key voluntarily as data dir empty and currently leader        | -
+            a replica's data directory is gone, running      | EMPTY          | false     | true       | stopping PostgreSQL: data dir empty                                           | leader
+            a replica's data directory is unreadable, running | INACCESSIBLE  | false     | true       | stopping PostgreSQL: data dir not accessible                                  | leader
+            a replica's data directory is unreadable, stopped | INACCESSIBLE  | false     | false      | data directory is not accessible: [Errno 5] Input/output error: '/data'      | leader
+            """)
+    void test_data_directory_lost(String situation, DataDirectoryState state, boolean lockHeld, boolean postmaster,
+                                  String message, String keyAfterwards) {
+        // given the leader with the lock, or a replica of 'leader'
+        HaScenario ha;
+        if (lockHeld) {
+            ha = HaScenario.create().runningPrimary();
+            ha.given(Clusters.builder().initialize(ha.systemId()).leader(HaScenario.NAME).build());
+        } else {
+            ha = HaScenario.create().runningReplicaOf("leader");
+            ha.given(Clusters.builder().initialize(ha.systemId()).leader("leader")
+                    .member(Members.primary("leader", ha.peer("leader").walPosition().value())).build());
+        }
+        ha.runCycles(2);
+        if (!postmaster) {
+            ha.finish(ha.postgres().stop(StopMode.FAST, false));
+        }
+        // and its data directory is lost
+        ha.postgres().setDataDirectory(state, "[Errno 5] Input/output error: '/data'");
+
+        // when a cycle runs
+        CycleResult r = ha.runCycle();
+
+        // then a running postmaster is stopped (immediately) before anything else, and the key given up
+        assertThat(r.message()).isEqualTo(message);
+        assertThat(r.role()).isEqualTo(PostgresRole.UNINITIALIZED);
+        assertThat(r.lockHeld()).isFalse();
+        assertThat(ha.dcs().leaderName().orElse("-")).isEqualTo(keyAfterwards);
+        assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+        if (postmaster) {
+            assertThat(ha.postgres().lastOperation(FakeOperation.Kind.STOP).orElseThrow().description())
+                    .isEqualTo("stop(IMMEDIATE, checkpoint=false)");
+        }
     }
 
     @Test

@@ -86,6 +86,46 @@ class ReplicationSlotScenariosTest {
     }
 
     @Test
+    void aStraySlotFoundLateInTheTermIsDroppedMemberSlotsTtlAfterItWasFirstSeen() {
+        // given the leader with member_slots_ttl 5 min, leading for 10 minutes already
+        HaScenario ha = leaderWithReplicas(HaScenario.create(b -> b.memberSlotsTtl(Duration.ofMinutes(5)))
+                .runningPrimary());
+        ha.runCycle();
+        runWithPublishing(ha, "node-2", Duration.ofMinutes(10));
+        // when a slot named like a member that does not exist appears
+        ha.postgres().createSlot("node_9");
+        ha.dcs().putMember(Members.replica("node-2", ha.postgres().walPosition().value()), TTL);
+        ha.dcs().putMember(Members.replica("Node.3", ha.postgres().walPosition().value()), TTL);
+        ha.runCycle();
+
+        // then it is kept for the retention counted from when the leader first saw it
+        assertThat(ha.postgres().slots()).contains("node_9");
+        runWithPublishing(ha, "node-2", Duration.ofSeconds(290));
+        assertThat(ha.postgres().slots()).contains("node_9");
+        // and dropped once that passed, the members' slots kept
+        runWithPublishing(ha, "node-2", Duration.ofSeconds(20));
+        assertThat(ha.postgres().slots()).doesNotContain("node_9").contains("node_2");
+    }
+
+    @Test
+    void aReplicaWithUseSlotsOffLeavesTheSlotsItHas() {
+        // given a replica with slots named after members left from when it led, and use_slots off
+        HaScenario ha = HaScenario.create(b -> b.useSlots(false)).runningReplicaOf("leader");
+        ha.postgres().createSlot("node_2");
+        long wal = ha.peer("leader").walPosition().value();
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader("leader").member(Members.primary("leader", wal))
+                .member(Members.replica("node-2", wal)).build());
+
+        // when it follows the leader
+        ha.runCycles(3);
+
+        // then it leaves them alone (slots are not its business without use_slots)
+        assertThat(ha.postgres().upstream()).isEqualTo("leader");
+        assertThat(ha.postgres().slots()).contains("node_2");
+        assertThat(ha.postgres().slotSyncCount()).isZero();
+    }
+
+    @Test
     void withZeroRetentionAGoneMembersSlotIsDroppedAtOnceButIgnoredSlotsStay() {
         HaScenario ha = leaderWithReplicas(HaScenario.create(b -> b.memberSlotsTtl(Duration.ZERO)
                 .ignoreSlots(Set.of("keep_me"))).runningPrimary());

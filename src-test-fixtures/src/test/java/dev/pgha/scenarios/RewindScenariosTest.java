@@ -168,6 +168,21 @@ class RewindScenariosTest {
         assertThat(ha.systemId()).isEqualTo(systemId);
         assertThat(ha.postgres().timeline()).isEqualTo(2);
         assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+        assertThat(ha.postgres().count(Kind.CLONE)).as("the new copy is kept").isEqualTo(1);
+    }
+
+    @Test
+    void a_successful_rewind_keeps_the_data_directory_even_with_removal_on_failure_configured() {
+        // given a diverged former primary, shut down, pg_rewind usable with remove_data_directory_on_rewind_failure
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true).removeDataDirectoryOnRewindFailure(true));
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+
+        // when pg_rewind succeeds, then the data stays and it starts as a replica of the leader
+        assertThat(ha.runCycle().message()).isEqualTo("starting as a secondary");
+        ha.runCycles(2);
+        assertThat(ha.postgres().count(Kind.CLONE)).isZero();
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
     }
 
     @Test
@@ -190,6 +205,63 @@ class RewindScenariosTest {
     }
 
     @Test
+    void a_failed_clone_while_reinitializing_leaves_an_empty_data_directory_to_clone_again() {
+        // given a diverged former primary, shut down, remove_data_directory_on_diverged_timelines, and
+        // the first base backup will fail
+        HaScenario ha = divergedFormerPrimary(b -> b.removeDataDirectoryOnDivergedTimelines(true));
+        ha.postgres().failNextClone();
+        assertThat(ha.runCycle().message()).isEqualTo("reinitializing due to diverged timelines");
+
+        // when the next cycle sees the clone failed
+        CycleResult r = ha.runCycle();
+
+        // then the partial copy is gone and it bootstraps again from the leader, this time successfully
+        assertThat(r.message()).isEqualTo("trying to bootstrap from leader 'leader'");
+        assertThat(ha.postgres().count(Kind.CLONE)).isEqualTo(2);
+        ha.runCycles(4);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+    }
+
+    @Test
+    void a_diverged_replica_whose_stop_fails_is_not_rewound_until_a_stop_works() {
+        // given a running diverged replica, pg_rewind usable, already pointed at the leader; its next
+        // stop will fail
+        HaScenario ha = divergedReplica(b -> b.usePgRewind(true));
+        ha.runCycle();
+        ha.postgres().failNext(Kind.STOP);
+
+        // when the next cycle wants to rewind and the stop before it fails
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+        ha.postgres().failNext(Kind.STOP);
+        ha.runCycle(); // the failed stop's completion: the repair is tried again, and its stop fails too
+        // then pg_rewind never ran on the running server
+        assertThat(ha.postgres().operations().stream().map(o -> o.kind()).toList()).doesNotContain(Kind.REWIND);
+        assertThat(ha.postgres().isPostmasterRunning()).isTrue();
+
+        // and the repair is still due: the next cycles stop it and rewind
+        ha.runCycles(4);
+        assertThat(ha.postgres().count(Kind.REWIND)).isEqualTo(1);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+    }
+
+    @Test
+    void the_lock_holder_whose_refresh_fails_while_down_does_not_wait_for_itself() {
+        // given the leader with the lock, pg_rewind usable, its PostgreSQL shut down cleanly
+        HaScenario ha = HaScenario.create(b -> b.usePgRewind(true)).runningPrimary();
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader(NAME).build());
+        ha.runCycle();
+        ha.finish(ha.postgres().stop(dev.pgha.postgres.StopMode.FAST, true));
+        // and its refresh fails with a bug in the DCS adapter (counts as "not obtained")
+        ha.failNextDcsCall("refreshLeader", new IllegalStateException("bug in the DCS adapter"));
+
+        // when a cycle runs, then it starts PostgreSQL as a secondary: the leader key names itself,
+        // there is no other leader whose timeline to compare with
+        assertThat(ha.runCycle().message()).isEqualTo("starting as a secondary");
+    }
+
+    @Test
     void test_follow_triggers_rewind() {
         // given a running replica whose WAL went past the switch point of the leader's timeline 2,
         // pg_rewind usable; the first cycle points it at the new leader (it cannot stream: diverged)
@@ -200,14 +272,109 @@ class RewindScenariosTest {
         // when the next cycle follows the leader whose timeline is ahead of its own
         CycleResult r = ha.runCycle();
 
-        // then it rewinds from the leader
+        // then it rewinds from the leader: it stops PostgreSQL, and pg_rewind runs as soon as it is down
         assertThat(r.action()).isEqualTo(CycleAction.REWIND);
         assertThat(r.message()).isEqualTo("running pg_rewind from leader");
+        ha.runCycle();
+        assertThat(ha.postgres().count(Kind.REWIND)).isEqualTo(1);
 
         // and ends streaming from the leader on timeline 2
         ha.runCycles(4);
         assertThat(ha.postgres().timeline()).isEqualTo(2);
         assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+    }
+
+    @Test
+    void a_diverged_former_primary_waits_for_the_new_leaders_checkpoint_before_rewinding() {
+        // given a diverged former primary, shut down, pg_rewind usable, and the new leader has not yet
+        // run its CHECKPOINT after promote (it publishes checkpoint_after_promote: false)
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true));
+        FakePostgres leader = ha.peer("leader");
+        ha.given(Clusters.builder().member(Members.from(Members.primary("leader", leader.walPosition().value(), 2))
+                .checkpointAfterPromotePending(true).build()).build());
+
+        // when a cycle runs, then pg_rewind waits (it would rewind to a stale pg_control)
+        CycleResult r = ha.runCycle();
+        assertThat(r.action()).isEqualTo(CycleAction.WAIT);
+        assertThat(r.message()).isEqualTo("waiting for checkpoint on leader before rewind");
+        assertThat(ha.postgres().count(Kind.REWIND)).isZero();
+        assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+
+        // and once the checkpoint is done it rewinds
+        givenLeaderOnTimeline2(ha, leader);
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+    }
+
+    @Test
+    void a_former_primary_waits_stopped_while_the_new_leader_still_promotes() {
+        // given a diverged former primary, shut down, pg_rewind usable, and the leader key's holder still
+        // publishes itself as a replica (its promotion not finished)
+        HaScenario ha = divergedFormerPrimary(b -> b.usePgRewind(true));
+        FakePostgres leader = ha.peer("leader");
+        ha.given(Clusters.builder().member(Members.replica("leader", leader.walPosition().value(), 1)).build());
+
+        // when a cycle runs, then it neither starts nor rewinds: whether it forked cannot be told yet
+        CycleResult r = ha.runCycle();
+        assertThat(r.action()).isEqualTo(CycleAction.WAIT);
+        assertThat(r.message())
+                .isEqualTo("waiting for leader leader to run as primary before checking whether my data diverged");
+        assertThat(ha.postgres().isPostmasterRunning()).isFalse();
+        assertThat(ha.postgres().operations().stream().map(o -> o.kind()).toList())
+                .doesNotContain(Kind.START, Kind.FOLLOW, Kind.REWIND);
+
+        // and once the leader runs as primary on timeline 2 it rewinds from it
+        givenLeaderOnTimeline2(ha, leader);
+        assertThat(ha.runCycle().message()).isEqualTo("running pg_rewind from leader");
+    }
+
+    @Test
+    void a_replica_on_a_timeline_number_another_promotion_reused_rewinds() {
+        // given 'old' leads and 'a', 'c' and postgresql0 stream from it, all caught up; pg_rewind usable
+        HaScenario ha = HaScenario.create(b -> b.usePgRewind(true));
+        FakePostgres old = ha.peer("old");
+        ha.finish(old.bootstrap());
+        FakePostgres a = ha.peer("a");
+        FakePostgres c = ha.peer("c");
+        for (FakePostgres replica : List.of(a, c)) {
+            ha.finish(replica.cloneFrom(Member.named("old")));
+            ha.finish(replica.follow(Member.named("old")));
+        }
+        ha.runningReplicaOf("old");
+        assertThat(old.write(4096)).isTrue();
+        ha.world().tick();
+        // and 'old' died, 'a' was promoted to timeline 2 and leads (nothing in the history key yet)
+        old.crash();
+        ha.finish(a.promote());
+        ha.given(Clusters.builder().initialize(ha.systemId()).leader("a")
+                .member(Members.primary("a", a.walPosition().value(), 2)).build());
+        // and postgresql0 followed 'a' onto its timeline 2
+        ha.runCycles(3);
+        assertThat(ha.postgres().timeline()).isEqualTo(2);
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+
+        // when 'a' dies too and 'c', which never followed it, is promoted from timeline 1 at the same
+        // position: another "timeline 2", with the same switch point in its .history file
+        a.crash();
+        ha.finish(c.promote());
+        assertThat(c.write(4096)).isTrue();
+        assertThat(c.timelineHistory()).isEqualTo(ha.postgres().timelineHistory());
+        ha.dcs().deleteMember("a");
+        long switchLsn = c.timelineHistory().get(0).switchLsn();
+        ha.given(Clusters.builder().leader("c").member(Members.primary("c", c.walPosition().value(), 2))
+                .history(1, switchLsn, "c").build());
+
+        // then postgresql0, pointed at 'c' and not streaming, tells the fork by who made its timeline
+        // ('a', as it saw it happen) and rewinds from 'c'
+        List<String> messages = new java.util.ArrayList<>();
+        for (int i = 0; i < 4 && !messages.contains("running pg_rewind from c"); i++) {
+            ha.peersPublish();
+            messages.add(ha.runCycle().message());
+        }
+        assertThat(messages).contains("running pg_rewind from c");
+        ha.runCycles(4);
+        assertThat(ha.postgres().upstream()).isEqualTo("c");
+        assertThat(ha.postgres().streamingStatus()).isEqualTo(StreamingStatus.STREAMING);
+        assertThat(ha.world().violations()).isEmpty();
     }
 
     @Test

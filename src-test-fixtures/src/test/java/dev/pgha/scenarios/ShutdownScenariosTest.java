@@ -53,6 +53,7 @@ class ShutdownScenariosTest {
         // then the shutdown is in progress: PostgreSQL takes no writes, but the key is still held
         assertThat(stopping.action()).isEqualTo(CycleAction.IN_PROGRESS);
         assertThat(stopping.message()).isEqualTo("shutdown in progress");
+        assertThat(stopping.nextCycleIn()).as("polled within a second").isEqualTo(Duration.ofSeconds(1));
         assertThat(ha.postgres().isWritable()).isFalse();
         assertThat(ha.postgres().state()).isEqualTo(PostgresState.STOPPING);
         assertThat(ha.dcs().leaderName()).contains(NAME);
@@ -69,6 +70,11 @@ class ShutdownScenariosTest {
         assertThat(ha.postgres().lastOperation(Kind.STOP).orElseThrow().description())
                 .isEqualTo("stop(FAST, checkpoint=false)");
         assertThat(ha.events().callbacks()).last().isEqualTo("on_stop demoted");
+        assertThat(ha.controller().status().role()).isEqualTo(dev.pgha.postgres.PostgresRole.DEMOTED);
+        // and its member key says PostgreSQL stopped (published once more at the end)
+        assertThat(ha.dcsClient().readCluster().member(NAME).orElseThrow().state()).isEqualTo("stopped");
+        // and a host that calls anyway is not asked to come back sooner than loop_wait
+        assertThat(done.nextCycleIn()).isEqualTo(Duration.ofSeconds(10));
         // and the controller is closed: a further cycle is refused, nothing is started again
         assertThat(ha.controller().state()).isEqualTo(ControllerState.CLOSED);
         assertThatThrownBy(ha::runCycle).isInstanceOf(IllegalStateException.class)
@@ -115,6 +121,9 @@ class ShutdownScenariosTest {
         assertThat(done.message()).isEqualTo("shut down: PostgreSQL stopped");
         assertThat(ha.postgres().isPostmasterRunning()).isFalse();
         assertThat(ha.dcs().leaderName()).contains("leader");
+        // and it stays a replica: on_stop says so, no role change
+        assertThat(ha.events().callbacks()).last().isEqualTo("on_stop replica");
+        assertThat(ha.controller().status().role()).isEqualTo(dev.pgha.postgres.PostgresRole.REPLICA);
     }
 
     @Test

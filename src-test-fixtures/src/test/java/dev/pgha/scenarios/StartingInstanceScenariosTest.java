@@ -97,6 +97,19 @@ class StartingInstanceScenariosTest {
     }
 
     @Test
+    void test_starting_timeout_counts_from_when_starting_was_first_seen() {
+        // given the lock holder's PostgreSQL is found starting an hour into the agent's run
+        HaScenario ha = lockHolderFoundStarting(false);
+        ha.clock().advance(Duration.ofHours(1));
+        ha.dcs().putLeader(HaScenario.NAME, TTL); // its key, kept alive meanwhile
+        assertThat(ha.runCycle().message()).isEqualTo("PostgreSQL is still starting up, 300 seconds until timeout");
+
+        // when it is still starting 30 seconds later, then the timeout counts from that first sight
+        assertThat(cyclesFor(ha, Duration.ofSeconds(30), null).message())
+                .isEqualTo("PostgreSQL is still starting up, 270 seconds until timeout");
+    }
+
+    @Test
     void test_starting_timeout_failover_not_possible() {
         // given the lock holder's PostgreSQL is starting and nobody else could take over
         HaScenario ha = lockHolderFoundStarting(false);
@@ -148,6 +161,27 @@ class StartingInstanceScenariosTest {
     }
 
     @Test
+    void test_starting_timeout_found_starting_failover_possible() {
+        // given the lock holder's PostgreSQL is found starting (not by this agent), and "other" is a
+        // healthy replica at its position
+        HaScenario ha = lockHolderFoundStarting(true);
+        Member other = Members.replica("other", ha.dcs().snapshot().status().optime());
+        assertThat(ha.runCycle().message()).isEqualTo("PostgreSQL is still starting up, 300 seconds until timeout");
+
+        // when it is still starting once primary_start_timeout has passed
+        CycleResult r = cyclesFor(ha, Duration.ofSeconds(300), other);
+
+        // then it stops PostgreSQL (immediately) and gives the key up so that "other" can take over
+        assertThat(r.action()).isEqualTo(CycleAction.DEMOTE);
+        assertThat(r.message()).isEqualTo("stopped PostgreSQL because of startup timeout");
+        assertThat(ha.postgres().lastOperation(dev.pgha.testing.FakeOperation.Kind.STOP).orElseThrow().description())
+                .isEqualTo("stop(IMMEDIATE, checkpoint=false)");
+        cyclesFor(ha, LOOP_WAIT, other);
+        assertThat(ha.dcs().leaderName()).isEmpty();
+        assertThat(ha.postgres().isWritable()).isFalse();
+    }
+
+    @Test
     void test_starting_timeout_lost_lock() {
         // given the lock holder's PostgreSQL is starting
         HaScenario ha = lockHolderFoundStarting(false);
@@ -194,13 +228,15 @@ class StartingInstanceScenariosTest {
         // given the lock holder's PostgreSQL is starting, a healthy replica "other", and a switchover request from it
         HaScenario ha = lockHolderFoundStarting(true);
         ha.given(Clusters.builder().switchover(HaScenario.NAME, null).build());
+        int stops = ha.postgres().count(dev.pgha.testing.FakeOperation.Kind.STOP);
 
         // when a cycle runs
         CycleResult r = ha.runCycle();
 
-        // then it steps down
+        // then it steps down, with one stop
         assertThat(r.action()).isEqualTo(CycleAction.SWITCHOVER);
         assertThat(r.message()).isEqualTo("switchover: demoting myself");
+        assertThat(ha.postgres().count(dev.pgha.testing.FakeOperation.Kind.STOP)).isEqualTo(stops + 1);
         ha.runCycle();
         assertThat(ha.dcs().leaderName()).isEmpty();
         assertThat(ha.controller().status().lockHeld()).isFalse();

@@ -23,6 +23,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Patroni's switchover situations (the {@code failover} key naming the leader), ported one test
@@ -266,6 +268,28 @@ class SwitchoverScenariosTest {
         assertThat(r.message()).isEqualTo(LEADER_WITH_LOCK);
         assertThat(failoverKey(ha)).isNull();
         assertThat(ha.postgres().isWritable()).isTrue();
+    }
+
+    @ParameterizedTest(name = "scheduled {0} s ago: {1}")
+    @CsvSource(delimiter = '|', value = {
+            // 1.5 * loop_wait (10 s) late is still on time; later than that is stale
+            "15 | switchover: demoting myself",
+            "16 | " + LEADER_WITH_LOCK,
+    })
+    void test_scheduled_switchover_from_leader_late(long secondsLate, String message) {
+        // given a switchover scheduled that many seconds ago
+        HaScenario ha = leaderWithLock(b -> b);
+        ha.given(Clusters.builder().member(Members.replica("other", wal(ha)))
+                .scheduledSwitchover(NAME, null, iso(ha.clock().wallTime().minusSeconds(secondsLate))).build());
+
+        // when a cycle runs, then it is carried out, or cleaned up as stale
+        assertThat(ha.runCycle().message()).isEqualTo(message);
+        if (message.equals(LEADER_WITH_LOCK)) {
+            assertThat(failoverKey(ha)).isNull();
+            assertThat(ha.postgres().isWritable()).isTrue();
+        } else {
+            assertThat(ha.postgres().isWritable()).isFalse();
+        }
     }
 
     // ---------------------------------------------------------------- test_manual_switchover_process_no_leader

@@ -179,6 +179,49 @@ class WatchdogScenariosTest {
     }
 
     @Test
+    void retriesAreSpacedByTtlWhenTheClockIsNotAtZeroAndStartOverOnceTheGuardWorkedAgain() {
+        // given a replica of an unlocked cluster an hour into its run, whose guard is unusable and
+        // whose activation fails
+        boolean[] capable = {false};
+        HaScenario ha = HaScenario.create().runningReplicaOf("leader")
+                .guardCapability(() -> capable[0]).guardActivation(() -> false);
+        ha.given(Clusters.builder().initialize(ha.systemId()).build());
+        ha.clock().advance(Duration.ofHours(1));
+
+        // when cycles run every 10 s: one retry at once, the next only a ttl (30 s) later
+        ha.runCycle();
+        assertThat(ha.guardActivations()).isEqualTo(1);
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        assertThat(ha.guardActivations()).isEqualTo(1);
+        ha.runCycleAfter(Duration.ofSeconds(10));
+        assertThat(ha.guardActivations()).isEqualTo(2);
+
+        // and once the guard could be activated again and then cannot, it is retried at once
+        capable[0] = true;
+        ha.runCycleAfter(Duration.ofSeconds(1));
+        int before = ha.guardActivations();
+        capable[0] = false;
+        ha.runCycleAfter(Duration.ofSeconds(1));
+        assertThat(ha.guardActivations()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void aGuardWhoseActivationThrowsCountsAsNotActivated() {
+        // given the healthiest replica of an unlocked cluster whose guard throws when activated
+        HaScenario ha = HaScenario.create().runningReplicaOf("leader").guardActivation(() -> {
+            throw new IllegalStateException("guard process could not be spawned");
+        });
+        ha.given(Clusters.builder().initialize(ha.systemId()).build());
+
+        // when it wins the race, then it does not promote and gives the key back
+        CycleResult r = ha.runCycle();
+        assertThat(r.message()).isEqualTo("Not promoting self because watchdog could not be activated");
+        assertThat(ha.postgres().status().isRunningPrimary()).isFalse();
+        assertThat(ha.dcs().leaderName()).isEmpty();
+    }
+
+    @Test
     void test__is_healthiest_node_a_member_that_is_not_watchdog_capable_does_not_veto() {
         // given an unlocked cluster in which 'other' is further ahead but its required guard cannot be activated
         HaScenario ha = HaScenario.create().runningReplicaOf("leader");
