@@ -3,7 +3,6 @@ package dev.pgha;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
-import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -35,8 +34,6 @@ import java.util.function.Consumer;
  * @param dcsTroubleSinceLastRace the DCS failed since the last race: members' keys may have expired
  *                                meanwhile, so this node publishes its own and lets the others do the same
  *                                for one cycle before it races again
- * @param startTimeout            the start timeout of the current start (a restart's); null means
- *                                {@code primary_start_timeout}
  * @param guardCapable            whether the lease guard could be activated, as of this cycle: a node that
  *                                cannot does not race and publishes {@code watchdog_failed}
  * @param rewind                  Patroni's rewind state
@@ -52,7 +49,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
                  String formerLeader, ClusterView lastView, PostgresState lastState, long stateSinceNanos,
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
-                 Duration startTimeout, boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
+                 boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
                  Election election, LeaderLock.State lock, SlotKeeper.State slots,
                  Map<String, Object> configSeen, Shutdown.Progress shutdown) {
 
@@ -60,7 +57,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
-                0, null, false, null, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
+                0, null, false, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
                 LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null);
     }
 
@@ -140,10 +137,6 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return with(b -> b.dcsTroubleSinceLastRace = value);
     }
 
-    NodeState withStartTimeout(Duration value) {
-        return with(b -> b.startTimeout = value);
-    }
-
     NodeState withGuardCapable(boolean value) {
         return guardCapable == value ? this : with(b -> b.guardCapable = value);
     }
@@ -198,7 +191,6 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         long knownTimeline;
         String knownTimelineCreator;
         boolean dcsTroubleSinceLastRace;
-        Duration startTimeout;
         boolean guardCapable;
         Rewinder.State rewind;
         ClusterSettings settings;
@@ -224,7 +216,6 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             knownTimeline = s.knownTimeline;
             knownTimelineCreator = s.knownTimelineCreator;
             dcsTroubleSinceLastRace = s.dcsTroubleSinceLastRace;
-            startTimeout = s.startTimeout;
             guardCapable = s.guardCapable;
             rewind = s.rewind;
             settings = s.settings;
@@ -238,7 +229,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
                     followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
-                    knownTimelineCreator, dcsTroubleSinceLastRace, startTimeout, guardCapable, rewind, settings,
+                    knownTimelineCreator, dcsTroubleSinceLastRace, guardCapable, rewind, settings,
                     election, lock, slots, configSeen, shutdown);
         }
     }

@@ -59,7 +59,7 @@ final class Recovery {
         if (timeout != null && PRIMARY_CRASH_STATES.contains(cd.clusterState())
                 && c.pg.state() == PostgresState.CRASHED && c.state.role() == PostgresRole.PRIMARY
                 && !c.pg.inRecovery()) {
-            c.state = c.state.withRecovering(true).withStartTimeout(timeout);
+            c.state = c.state.withRecovering(true);
             String msg = "starting primary after failure";
             return node.start(c, msg, LongAction.Kind.START, node.postgres.start(), this::afterStart,
                     Step.of(CycleAction.START, msg));
@@ -95,7 +95,7 @@ final class Recovery {
                 node.rememberTimeline(c, timeline, node.name);
             }
         }
-        c.state = c.state.withRecovering(true).withStartTimeout(null);
+        c.state = c.state.withRecovering(true);
         String upstreamName = upstream == null ? null : upstream.name();
         demotion.slots.followChanged(c);
         var op = node.postgres.follow(upstream, demotion.slots.slotToFollow(c.state.settings(), c.cluster, upstream));
@@ -168,7 +168,7 @@ final class Recovery {
         if (manual.demotion() != null) {
             return manual.demotion();
         }
-        Duration left = startTimeout.limit(c.state).minus(node.timeInState(c.state));
+        Duration left = StartTimeout.limit(c.state).minus(node.timeInState(c.state));
         return Step.of(CycleAction.WAIT, String.format(Locale.ROOT,
                 "PostgreSQL is still starting up, %.0f seconds until timeout", left.toMillis() / 1000.0))
                 .wakingIn(manual.dueIn());

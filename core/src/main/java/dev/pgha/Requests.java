@@ -27,7 +27,7 @@ final class Requests {
         if (!pg.postmasterRunning()) {
             return ActionResult.refused("postgres is not running");
         }
-        c.state = c.state.withRecovering(true).withStartTimeout(null);
+        c.state = c.state.withRecovering(true);
         node.start(c, "restart", LongAction.Kind.RESTART, node.postgres.restart(), (later, ok, detail) -> {
             if (ok) {
                 node.callback(later, HaListener.Callback.ON_RESTART);

@@ -4,9 +4,9 @@ import java.time.Duration;
 
 /**
  * Patroni's start timeout of the lock holder ({@code handle_starting_instance()}, and the same
- * rule while a start runs as a long action): PostgreSQL may take the restart's own timeout, else
- * {@code primary_start_timeout}, to come up; past it the node fails over if it can, and keeps
- * waiting if it cannot.
+ * rule while a start runs as a long action): PostgreSQL may take {@code primary_start_timeout}
+ * (the one in force, as the {@code config} key says now) to come up; past it the node fails over
+ * if it can, and keeps waiting if it cannot.
  */
 final class StartTimeout {
 
@@ -17,8 +17,8 @@ final class StartTimeout {
     }
 
     /** How long the current start may take. */
-    Duration limit(NodeState s) {
-        return s.startTimeout() != null ? s.startTimeout() : s.settings().primaryStartTimeout();
+    static Duration limit(NodeState s) {
+        return s.settings().primaryStartTimeout();
     }
 
     /**
