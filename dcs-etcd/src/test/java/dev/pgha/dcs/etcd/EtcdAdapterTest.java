@@ -12,6 +12,7 @@ import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
 import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.values.PatroniValues;
+import dev.pgha.testing.PatroniSamples;
 import dev.pgha.testing.EtcdServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;

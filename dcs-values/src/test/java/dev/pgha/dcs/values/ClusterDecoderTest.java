@@ -7,6 +7,7 @@ import dev.pgha.cluster.ClusterStatus;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.TimelineHistory;
+import dev.pgha.testing.PatroniSamples;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,12 +28,12 @@ class ClusterDecoderTest {
 
     @Test
     void aClusterWrittenByPatroniIsReadAsPatroniMeantIt() {
-        put("members/node1", PatroniValuesTest.NODE1);
+        put("members/node1", PatroniSamples.NODE1);
         put("leader", "node1");
-        put("members/node2", PatroniValuesTest.NODE2);
-        put("members/node3", PatroniValuesTest.NODE3_DOWN);
-        put("config", PatroniValuesTest.CONFIG);
-        put("history", PatroniValuesTest.HISTORY);
+        put("members/node2", PatroniSamples.NODE2);
+        put("members/node3", PatroniSamples.NODE3_DOWN);
+        put("config", PatroniSamples.CONFIG);
+        put("history", PatroniSamples.HISTORY);
         put("initialize", "7710613807138954252");
         put("status", "{\"optime\":151090208}");
         put("failover", "{}");
