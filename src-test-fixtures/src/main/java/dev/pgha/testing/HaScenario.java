@@ -5,6 +5,7 @@ import dev.pgha.CycleResult;
 import dev.pgha.HaConfig;
 import dev.pgha.HaController;
 import dev.pgha.LeaseGuard;
+import dev.pgha.cluster.ClusterConfig;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
@@ -250,6 +251,52 @@ public final class HaScenario {
             dcs.putHistory(view.history());
         }
         return this;
+    }
+
+    /**
+     * The node under test leads: a running primary holding the lock of an initialized cluster whose
+     * {@code config} key is its {@code bootstrap.dcs}, as the bootstrap winner writes it; one cycle
+     * has run.
+     */
+    public HaScenario leading() {
+        runningPrimary();
+        given(Clusters.builder().initialize(systemId()).leader(NAME).config(config.bootstrapDcs().toConfig()).build());
+        CycleResult first = runCycle();
+        if (!first.lockHeld()) {
+            throw new IllegalStateException("the node under test did not keep the lock: " + first.message());
+        }
+        return this;
+    }
+
+    /**
+     * Another tool changes the {@code config} key, as {@code patronictl edit-config -s key=value}
+     * does: the top-level settings given replace those of the key, the rest stays.
+     */
+    public HaScenario editConfig(Map<String, Object> settings) {
+        Map<String, Object> data = new LinkedHashMap<>(dcs.snapshot().config().data());
+        data.putAll(settings);
+        dcs.putConfig(new ClusterConfig(data, 0));
+        return this;
+    }
+
+    /**
+     * Another tool changes PostgreSQL parameters in the {@code config} key, as
+     * {@code patronictl edit-config -p name=value} does.
+     */
+    public HaScenario editParameters(Map<String, Object> parameters) {
+        Map<String, Object> data = new LinkedHashMap<>(dcs.snapshot().config().data());
+        Map<String, Object> pg = new LinkedHashMap<>(section(data.get("postgresql")));
+        Map<String, Object> params = new LinkedHashMap<>(section(pg.get("parameters")));
+        params.putAll(parameters);
+        pg.put("parameters", params);
+        data.put("postgresql", pg);
+        dcs.putConfig(new ClusterConfig(data, 0));
+        return this;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> section(Object value) {
+        return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     /** The node under test runs as a primary of a new cluster (bootstrapped by the fake directly). */

@@ -11,15 +11,9 @@ import dev.pgha.cluster.Member;
 import dev.pgha.testing.Clusters;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,21 +27,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DynamicConfigurationScenariosTest {
 
-    /** A primary holding the lock, its config key written as the bootstrap winner writes it. */
-    private static HaScenario leader() {
-        HaScenario ha = HaScenario.create().runningPrimary();
-        ha.given(Clusters.builder().initialize(ha.systemId()).leader(HaScenario.NAME)
-                .config(ha.config().bootstrapDcs().toConfig()).build());
-        assertThat(ha.runCycle().lockHeld()).isTrue();
-        return ha;
-    }
-
-    private static void editConfig(HaScenario ha, Map<String, Object> changes) {
-        Map<String, Object> data = new HashMap<>(ha.dcs().snapshot().config().data());
-        data.putAll(changes);
-        ha.dcs().putConfig(new ClusterConfig(data, 0));
-    }
-
     private static Duration leaseLeft(HaScenario ha, CycleResult r) {
         return Duration.between(ha.clock().wallTime(), r.leaseDeadline());
     }
@@ -55,13 +34,13 @@ class DynamicConfigurationScenariosTest {
     @Test
     void a_new_ttl_loop_wait_and_retry_timeout_act_from_the_next_cycle() {
         // given a leader running with Patroni's defaults (ttl 30, loop_wait 10, retry_timeout 10)
-        HaScenario ha = leader();
+        HaScenario ha = HaScenario.create().leading();
         CycleResult before = ha.runCycle();
         assertThat(leaseLeft(ha, before)).isEqualTo(Duration.ofSeconds(30));
         assertThat(before.nextCycleIn()).isEqualTo(Duration.ofSeconds(10));
 
         // when an operator edits the config key
-        editConfig(ha, Map.of("ttl", 20, "loop_wait", 3, "retry_timeout", 5));
+        ha.editConfig(Map.of("ttl", 20, "loop_wait", 3, "retry_timeout", 5));
         CycleResult after = ha.runCycle();
 
         // then the lease refreshed in that very cycle is the new ttl, and the next cycle comes after the new loop_wait
@@ -87,7 +66,7 @@ class DynamicConfigurationScenariosTest {
         assertThat(refused.message()).contains("not the healthiest");
 
         // when maximum_lag_on_failover is raised to 16 MB in the config key
-        editConfig(ha, Map.of("maximum_lag_on_failover", 16 * 1024 * 1024));
+        ha.editConfig(Map.of("maximum_lag_on_failover", 16 * 1024 * 1024));
         ha.peersPublish();
         CycleResult r = ha.runCycle();
 
@@ -99,8 +78,8 @@ class DynamicConfigurationScenariosTest {
 
     @Test
     void the_bootstrap_winner_writes_every_cluster_wide_setting_and_a_missing_key_is_repaired_from_those_in_force() {
-        HaScenario ha = leader();
-        editConfig(ha, Map.of("ttl", 40));
+        HaScenario ha = HaScenario.create().leading();
+        ha.editConfig(Map.of("ttl", 40));
         ha.runCycle();
 
         // when the key disappears
@@ -132,14 +111,17 @@ class DynamicConfigurationScenariosTest {
     void a_bad_value_keeps_the_settings_in_force_with_one_log_line(String kind, Map<String, Object> bad,
                                                                     String named) {
         // given a leader whose config key was changed to ttl 40 (so the settings in force are not the bootstrap ones)
-        HaScenario ha = leader();
-        editConfig(ha, Map.of("ttl", 40));
+        HaScenario ha = HaScenario.create().leading();
+        ha.editConfig(Map.of("ttl", 40));
         assertThat(leaseLeft(ha, ha.runCycle())).isEqualTo(Duration.ofSeconds(40));
 
         // when another tool writes a bad value, and several cycles run
-        editConfig(ha, bad);
-        List<String> log = stderrOf(() -> List.of(ha.runCycle(), ha.runCycleAfter(Duration.ofSeconds(1)),
-                ha.runCycleAfter(Duration.ofSeconds(1)))).lines();
+        ha.editConfig(bad);
+        List<String> log = LogCapture.stderrLines(() -> {
+            ha.runCycle();
+            ha.runCycleAfter(Duration.ofSeconds(1));
+            ha.runCycleAfter(Duration.ofSeconds(1));
+        });
         CycleResult last = ha.runCycle();
 
         // then the node keeps leading with the settings in force
@@ -154,27 +136,8 @@ class DynamicConfigurationScenariosTest {
         });
 
         // and once the key is fixed, its settings act
-        editConfig(ha, ClusterSettings.DEFAULTS.toBuilder().ttl(Duration.ofSeconds(44)).build().toConfig());
+        ha.editConfig(ClusterSettings.DEFAULTS.toBuilder().ttl(Duration.ofSeconds(44)).build().toConfig());
         assertThat(leaseLeft(ha, ha.runCycle())).isEqualTo(Duration.ofSeconds(44));
-    }
-
-    /** What {@code run} wrote to standard error (slf4j-simple's output), line by line. */
-    private static Captured stderrOf(Supplier<?> run) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        try {
-            run.get();
-        } finally {
-            System.setErr(original);
-        }
-        return new Captured(buffer.toString(StandardCharsets.UTF_8));
-    }
-
-    private record Captured(String text) {
-        List<String> lines() {
-            return Arrays.stream(text.split("\\R")).filter(l -> !l.isBlank()).toList();
-        }
     }
 
     @Test

@@ -12,9 +12,6 @@ import dev.pgha.testing.FakeOperation.Kind;
 import dev.pgha.testing.FakePostgres;
 import dev.pgha.testing.HaScenario;
 import dev.pgha.testing.Members;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,27 +25,6 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresParametersScenariosTest {
 
-    /** A primary holding the lock, its config key as the bootstrap winner writes it. */
-    private static HaScenario leader() {
-        HaScenario ha = HaScenario.create().runningPrimary();
-        ha.given(Clusters.builder().initialize(ha.systemId()).leader(HaScenario.NAME)
-                .config(ha.config().bootstrapDcs().toConfig()).build());
-        assertThat(ha.runCycle().lockHeld()).isTrue();
-        return ha;
-    }
-
-    /** What {@code patronictl edit-config -p name=value ...} writes. */
-    private static void editParameters(HaScenario ha, Map<String, Object> parameters) {
-        Map<String, Object> data = new HashMap<>(ha.dcs().snapshot().config().data());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> pg = new HashMap<>((Map<String, Object>) data.getOrDefault("postgresql", Map.of()));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> params = new HashMap<>((Map<String, Object>) pg.getOrDefault("parameters", Map.of()));
-        params.putAll(parameters);
-        pg.put("parameters", params);
-        data.put("postgresql", pg);
-        ha.dcs().putConfig(new ClusterConfig(data, 0));
-    }
 
     private static Member published(HaScenario ha) {
         return ha.dcs().snapshot().member(HaScenario.NAME).orElseThrow();
@@ -57,11 +33,11 @@ class PostgresParametersScenariosTest {
     @Test
     void a_parameter_that_a_reload_changes_takes_effect_at_the_next_cycle() {
         // given a leader with PostgreSQL's default work_mem
-        HaScenario ha = leader();
+        HaScenario ha = HaScenario.create().leading();
         assertThat(ha.postgres().setting("work_mem")).isNull();
 
         // when an operator sets work_mem in the config key
-        editParameters(ha, Map.of("work_mem", "8MB"));
+        ha.editParameters(Map.of("work_mem", "8MB"));
         CycleResult r = ha.runCycle();
 
         // then the next cycle reloads PostgreSQL with it, nothing restarts, and no restart is pending
@@ -79,11 +55,11 @@ class PostgresParametersScenariosTest {
     @Test
     void a_postmaster_parameter_waits_for_a_restart_and_the_member_key_says_so_until_then() {
         // given a leader with Patroni's default max_connections of 100
-        HaScenario ha = leader();
+        HaScenario ha = HaScenario.create().leading();
         assertThat(ha.postgres().setting("max_connections")).isEqualTo("100");
 
         // when an operator raises it in the config key and cycles run
-        editParameters(ha, Map.of("max_connections", 150, "work_mem", "8MB"));
+        ha.editParameters(Map.of("max_connections", 150, "work_mem", "8MB"));
         ha.runCycle();
         CycleResult later = ha.runCycles(5);
 
@@ -111,8 +87,8 @@ class PostgresParametersScenariosTest {
 
     @Test
     void changing_a_postmaster_parameter_back_before_a_restart_clears_the_flag() {
-        HaScenario ha = leader();
-        editParameters(ha, Map.of("shared_buffers", "1GB"));
+        HaScenario ha = HaScenario.create().leading();
+        ha.editParameters(Map.of("shared_buffers", "1GB"));
         ha.runCycle();
         assertThat(published(ha).pendingRestart()).isTrue();
 
@@ -175,7 +151,7 @@ class PostgresParametersScenariosTest {
         ha.runCycle();
 
         // when the config key sets both
-        editParameters(ha, Map.of("work_mem", "8MB", "max_connections", 150, "maintenance_work_mem", "64MB"));
+        ha.editParameters(Map.of("work_mem", "8MB", "max_connections", 150, "maintenance_work_mem", "64MB"));
         ha.runCycle();
         ha.controller().restart();
         ha.runCycles(6);
@@ -189,14 +165,14 @@ class PostgresParametersScenariosTest {
     @Test
     void a_value_postgresql_refuses_is_left_out_with_a_log_line_and_the_node_keeps_leading() {
         // given a leader whose server refuses any work_mem
-        HaScenario ha = leader();
+        HaScenario ha = HaScenario.create().leading();
         ha.postgres().refuseParameter("work_mem");
 
         // when the config key sets it along with another parameter
-        String log = stderrOf(() -> {
-            editParameters(ha, Map.of("work_mem", "lots", "maintenance_work_mem", "64MB"));
+        String log = String.join("\n", LogCapture.stderrLines(() -> {
+            ha.editParameters(Map.of("work_mem", "lots", "maintenance_work_mem", "64MB"));
             ha.runCycle();
-        });
+        }));
         CycleResult r = ha.runCycleAfter(Duration.ofSeconds(10));
 
         // then the other one applies, the node keeps leading, and the log names the parameter
@@ -205,17 +181,5 @@ class PostgresParametersScenariosTest {
         assertThat(r.lockHeld()).isTrue();
         assertThat(r.action()).isEqualTo(CycleAction.NONE);
         assertThat(log).contains("postgresql.parameters.work_mem");
-    }
-
-    private static String stderrOf(Runnable run) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        try {
-            run.run();
-        } finally {
-            System.setErr(original);
-        }
-        return buffer.toString(StandardCharsets.UTF_8);
     }
 }
