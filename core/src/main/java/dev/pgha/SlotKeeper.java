@@ -78,12 +78,13 @@ final class SlotKeeper {
         return SlotNames.fromMemberName(node.name);
     }
 
-    /** The slot names of the members of {@code view} other than {@code self} that {@link #getsSlot get one}. */
+    /** The slot names of the members of {@code view} other than {@code self} that {@link #slotOf get one}. */
     static Set<String> wanted(ClusterView view, String self) {
         Set<String> out = new TreeSet<>();
         for (Member m : view.members()) {
-            if (!m.name().equals(self) && getsSlot(m)) {
-                out.add(SlotNames.fromMemberName(m.name()));
+            String slot = m.name().equals(self) ? null : slotOf(m);
+            if (slot != null) {
+                out.add(slot);
             }
         }
         out.remove(SlotNames.fromMemberName(self));
@@ -91,14 +92,17 @@ final class SlotKeeper {
     }
 
     /**
-     * Whether a member key names a member to keep a slot for: not one whose key did not decode
-     * (the adapters read it as {@link Member#named a member known only by name}: no agent publishes
-     * nothing), nor a blank name or one that gives no valid slot name. Such a key would otherwise
-     * make the leader hold WAL for a member that is not there.
+     * The slot to keep for the member of a member key, or null for none: none for a key that did
+     * not decode (the adapters read it as {@link Member#named a member known only by name}: no
+     * agent publishes nothing), a blank name or one that gives no valid slot name. Such a key
+     * would otherwise make the leader hold WAL for a member that is not there.
      */
-    static boolean getsSlot(Member m) {
-        return !m.name().isBlank() && SlotNames.isValid(SlotNames.fromMemberName(m.name()))
-                && !m.equals(Member.named(m.name()));
+    static String slotOf(Member m) {
+        if (m.name().isBlank() || m.equals(Member.named(m.name()))) {
+            return null;
+        }
+        String slot = SlotNames.fromMemberName(m.name());
+        return SlotNames.isValid(slot) ? slot : null;
     }
 
     /** The lock holder's duty on a running primary; call once per cycle, without a long action. */

@@ -22,9 +22,12 @@ public final class SlotNames {
      * @return its slot name, e.g. {@code "node-1.dc"} → {@code "node_1_dc"}, {@code "nö"} → {@code "nu0246"}
      */
     public static String fromMemberName(String memberName) {
-        StringBuilder sb = new StringBuilder();
         // Python's str.lower() works per code point; Java's toLowerCase(Locale.ROOT) matches it closely enough.
-        memberName.toLowerCase(java.util.Locale.ROOT).codePoints().forEach(c -> {
+        String lower = memberName.toLowerCase(java.util.Locale.ROOT);
+        StringBuilder sb = new StringBuilder(lower.length());
+        for (int i = 0; i < lower.length(); ) {
+            int c = lower.codePointAt(i);
+            i += Character.charCount(c);
             if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
                 sb.append((char) c);
             } else if (c == '-' || c == '.') {
@@ -32,7 +35,7 @@ public final class SlotNames {
             } else {
                 sb.append('u').append(String.format(java.util.Locale.ROOT, "%04d", c));
             }
-        });
+        }
         return sb.length() > MAX_LENGTH ? sb.substring(0, MAX_LENGTH) : sb.toString();
     }
 

@@ -92,7 +92,12 @@ final class FakeParameters {
 
     /** Whether a parameter of context {@code postmaster} in the file differs from the value in force. */
     boolean pendingRestart() {
-        return POSTMASTER.stream().anyMatch(p -> !Objects.equals(inFile.get(p), inForce.get(p)));
+        for (String p : POSTMASTER) {
+            if (!Objects.equals(inFile.get(p), inForce.get(p))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The value in force ({@code SHOW name}), or null. */
