@@ -255,15 +255,22 @@ public final class HaScenario {
 
     /**
      * The node under test leads: a running primary holding the lock of an initialized cluster whose
-     * {@code config} key is its {@code bootstrap.dcs}, as the bootstrap winner writes it; one cycle
-     * has run.
+     * {@code config} key is its {@code bootstrap.dcs}, as the bootstrap winner writes it, with
+     * healthy replicas named {@code replicas} at its WAL position (also the {@code status} key's);
+     * one cycle has run, and it reported "the leader with the lock".
      */
-    public HaScenario leading() {
+    public HaScenario leading(String... replicas) {
         runningPrimary();
-        given(Clusters.builder().initialize(systemId()).leader(NAME).config(config.bootstrapDcs().toConfig()).build());
+        long wal = postgres.walPosition().value();
+        Clusters.Builder view = Clusters.builder().initialize(systemId()).leader(NAME)
+                .member(Members.primary(NAME, wal)).status(wal).config(config.bootstrapDcs().toConfig());
+        for (String replica : replicas) {
+            view.member(Members.replica(replica, wal));
+        }
+        given(view.build());
         CycleResult first = runCycle();
-        if (!first.lockHeld()) {
-            throw new IllegalStateException("the node under test did not keep the lock: " + first.message());
+        if (!first.lockHeld() || !first.message().equals("no action. I am (" + NAME + "), the leader with the lock")) {
+            throw new IllegalStateException("the node under test is not the leader with the lock: " + first.message());
         }
         return this;
     }

@@ -11,7 +11,6 @@ import dev.pgha.HaController;
 import dev.pgha.testing.Clusters;
 import dev.pgha.testing.FakeTimings;
 import dev.pgha.testing.HaScenario;
-import dev.pgha.testing.Members;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -33,11 +32,9 @@ class HaControllerLifecycleTest {
 
     /** postgresql0 is the primary holding the lock, with a healthy replica; stops take 1 s. */
     private static HaScenario leaderWithLock() {
-        HaScenario ha = HaScenario.create(b -> b, FakeTimings.DEFAULTS).runningPrimary();
-        long wal = ha.postgres().walPosition().value();
-        ha.given(Clusters.builder().initialize(ha.systemId()).leader(NAME).member(Members.primary(NAME, wal))
-                .member(Members.replica("other", wal)).status(wal).build());
-        assertThat(ha.runCycle().message()).isEqualTo("no action. I am (postgresql0), the leader with the lock");
+        HaScenario ha = HaScenario.create(b -> b, FakeTimings.DEFAULTS).leading("other");
+        assertThat(ha.controller().status().lastResult().message())
+                .isEqualTo("no action. I am (postgresql0), the leader with the lock");
         return ha;
     }
 
