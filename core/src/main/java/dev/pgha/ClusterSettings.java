@@ -41,11 +41,14 @@ import java.util.TreeMap;
  * @param ignoreSlots          {@code ignore_slots}: slots pgha never drops (default none)
  * @param postgresqlParameters {@code postgresql.parameters}: PostgreSQL settings for every member, as text
  *                             (default none)
+ * @param pause                {@code pause}: maintenance mode, Patroni's {@code patronictl pause}: no
+ *                             automatic failover, promotion, start, stop or bootstrap (default false)
  */
 public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTimeout, Duration primaryStartTimeout,
                               Duration primaryStopTimeout, long maximumLagOnFailover, boolean checkTimeline,
                               boolean usePgRewind, boolean useSlots, Duration memberSlotsTtl,
-                              List<IgnoreSlot> ignoreSlots, Map<String, String> postgresqlParameters) {
+                              List<IgnoreSlot> ignoreSlots, Map<String, String> postgresqlParameters,
+                              boolean pause) {
 
     /** pgha's defaults, which also stand for settings the {@code config} key leaves out. */
     public static final ClusterSettings DEFAULTS = builder().build();
@@ -128,7 +131,7 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
                 .primaryStartTimeout(primaryStartTimeout).primaryStopTimeout(primaryStopTimeout)
                 .maximumLagOnFailover(maximumLagOnFailover).checkTimeline(checkTimeline).usePgRewind(usePgRewind)
                 .useSlots(useSlots).memberSlotsTtl(memberSlotsTtl).ignoreSlots(ignoreSlots)
-                .postgresqlParameters(postgresqlParameters);
+                .postgresqlParameters(postgresqlParameters).pause(pause);
     }
 
     /** Whether {@code ignore_slots} protects the physical slot {@code slot}. */
@@ -184,6 +187,9 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
             pg.put("parameters", new TreeMap<>(postgresqlParameters));
         }
         out.put("postgresql", pg);
+        if (pause) {
+            out.put("pause", true);
+        }
         return out;
     }
 
@@ -223,6 +229,7 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         private Duration memberSlotsTtl = Duration.ofMinutes(30);
         private List<IgnoreSlot> ignoreSlots = List.of();
         private Map<String, String> postgresqlParameters = Map.of();
+        private boolean pause;
 
         private Builder() {
         }
@@ -306,6 +313,12 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
             return this;
         }
 
+        /** {@code pause}: maintenance mode. */
+        public Builder pause(boolean value) {
+            this.pause = value;
+            return this;
+        }
+
         /**
          * Builds the settings.
          *
@@ -314,7 +327,7 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         public ClusterSettings build() {
             return new ClusterSettings(ttl, loopWait, retryTimeout, primaryStartTimeout, primaryStopTimeout,
                     maximumLagOnFailover, checkTimeline, usePgRewind, useSlots, memberSlotsTtl, ignoreSlots,
-                    postgresqlParameters);
+                    postgresqlParameters, pause);
         }
     }
 }

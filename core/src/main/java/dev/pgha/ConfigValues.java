@@ -34,6 +34,7 @@ final class ConfigValues {
         b.maximumLagOnFailover(bytes(data, "maximum_lag_on_failover", d.maximumLagOnFailover()));
         b.checkTimeline(bool(data, "check_timeline", d.checkTimeline()));
         b.ignoreSlots(ignoreSlots(data.get("ignore_slots")));
+        b.pause(bool(data, "pause", d.pause()));
         Object pg = data.get("postgresql");
         if (pg != null) {
             Map<String, ?> section = object("postgresql", pg);

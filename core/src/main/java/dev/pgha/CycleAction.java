@@ -20,6 +20,8 @@ public enum CycleAction {
     CRASH_RECOVERY,
     /** pg_rewind was started. */
     REWIND,
+    /** A restart of PostgreSQL was started (a scheduled restart fell due). */
+    RESTART,
     /** The data directory is being wiped and re-cloned. */
     REINITIALIZE,
     /** A new cluster is being bootstrapped (initdb), or bootstrap is finishing. */

@@ -175,17 +175,63 @@ public final class HaController implements AutoCloseable {
      * @throws IllegalStateException once {@link #close()} was called
      */
     public ActionResult restart() {
-        return operatorAction("restart()", engine::requestRestart);
+        return restart(RestartRequest.NOW);
     }
 
     /**
-     * Wipes the local data directory and clones it again from the leader; refused on the leader.
-     * Only while {@code RUNNING}.
+     * Restarts the local PostgreSQL under Patroni's conditions ({@code POST /restart}): refused
+     * with "restart conditions are not satisfied" when a condition of the request does not hold,
+     * and with "... already in progress" while another action runs. A request with a
+     * {@link RestartRequest#scheduledAt() schedule} is kept (one at a time: "Another restart is
+     * already scheduled"; not in pause) and published in the member key; it runs on the first cycle
+     * within {@code loop_wait} of its time, if its conditions hold then, and is dropped if
+     * PostgreSQL restarted in the meantime. Only while {@code RUNNING}.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult restart(RestartRequest request) {
+        Objects.requireNonNull(request, "request");
+        return operatorAction("restart()", () -> engine.requestRestart(request));
+    }
+
+    /**
+     * Drops the scheduled restart ({@code DELETE /restart}); refused with "no restarts are
+     * scheduled" when there is none. Only while {@code RUNNING}.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult cancelScheduledRestart() {
+        return operatorAction("cancelScheduledRestart()", engine::cancelScheduledRestart);
+    }
+
+    /**
+     * Asks the running PostgreSQL to reload its configuration files ({@code POST /reload}). Only
+     * while {@code RUNNING}.
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult reload() {
+        return operatorAction("reload()", engine::requestReload);
+    }
+
+    /**
+     * Wipes the local data directory and clones it again from the leader; refused on the leader,
+     * without a leader, and while another action runs. Only while {@code RUNNING}.
      *
      * @throws IllegalStateException once {@link #close()} was called
      */
     public ActionResult reinitialize() {
-        return operatorAction("reinitialize()", engine::requestReinitialize);
+        return reinitialize(false);
+    }
+
+    /**
+     * As {@link #reinitialize()}; with {@code force} the action in progress is cancelled first
+     * ({@code POST /reinitialize} with {@code "force": true}).
+     *
+     * @throws IllegalStateException once {@link #close()} was called
+     */
+    public ActionResult reinitialize(boolean force) {
+        return operatorAction("reinitialize()", () -> engine.requestReinitialize(force));
     }
 
     /**

@@ -147,7 +147,8 @@ final class HaEngine {
         if (!c.pg.postmasterRunning()) {
             return recovery.recover(c);
         }
-        s = c.cluster.isUnlocked() ? leadership.processUnhealthy(c) : leadership.processHealthy(c);
+        s = c.cluster.isUnlocked() ? leadership.processUnhealthy(c)
+                : requests.evaluateScheduledRestart(c, leadership.processHealthy(c));
         if (c.state.action() == null && !c.state.callbackFired() && c.pg.postmasterRunning()) {
             node.callback(c, HaListener.Callback.ON_START);
         }
@@ -335,7 +336,8 @@ final class HaEngine {
         Instant deadline = node.lock.deadline(s);
         return new HaStatus(node.name, controllerState, s.roleOrUninitialized(), s.lastState(), deadline != null,
                 deadline, s.lastView().leaderName().orElse(null), s.action() == null ? null : s.action().name(),
-                lastResult, s.settings());
+                lastResult, s.settings(), s.lastStatus(), s.lastView(), s.dcsLastSeen(),
+                s.scheduledRestart() == null ? null : s.scheduledRestart().request());
     }
 
     /** While the lock is held: when its lease runs out, on the clock's {@code nanoTime()}. */
@@ -353,14 +355,24 @@ final class HaEngine {
         return failoverRequests.failover(candidate);
     }
 
-    /** Restarts PostgreSQL as a long action. */
-    ActionResult requestRestart() {
-        return outsideCycle(requests::restart);
+    /** Restarts PostgreSQL as a long action, now or when scheduled, if the request's conditions hold. */
+    ActionResult requestRestart(RestartRequest request) {
+        return outsideCycle(c -> requests.restart(c, request));
     }
 
-    /** Wipes and re-clones this replica as a long action. */
-    ActionResult requestReinitialize() {
-        return outsideCycle(requests::reinitialize);
+    /** Drops the scheduled restart. */
+    ActionResult cancelScheduledRestart() {
+        return outsideCycle(requests::cancelScheduledRestart);
+    }
+
+    /** Reloads PostgreSQL's configuration. */
+    ActionResult requestReload() {
+        return outsideCycle(requests::reload);
+    }
+
+    /** Wipes and re-clones this replica as a long action; {@code force} cancels the action in progress first. */
+    ActionResult requestReinitialize(boolean force) {
+        return outsideCycle(c -> requests.reinitialize(c, force));
     }
 
     /** Begins Patroni's graceful shutdown; later cycles finish it. */

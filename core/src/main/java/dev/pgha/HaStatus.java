@@ -1,7 +1,9 @@
 package dev.pgha;
 
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
+import dev.pgha.postgres.PostgresStatus;
 import java.time.Instant;
 
 /**
@@ -21,14 +23,24 @@ import java.time.Instant;
  * @param lastResult     the last cycle's result, or null before the first cycle
  * @param settings       the cluster-wide settings in force: the {@code config} key's, or the
  *                       {@code bootstrap.dcs} ones until a valid key was read
+ * @param postgres       the last observed PostgreSQL status (null before the first observation)
+ * @param cluster        the cluster as the last successful DCS read saw it ({@link ClusterView#EMPTY} before it)
+ * @param dcsLastSeen    when that read happened (null before it): Patroni's {@code dcs_last_seen}
+ * @param scheduledRestart the restart scheduled on this member, or null
  */
 public record HaStatus(String member, ControllerState state, PostgresRole role, PostgresState postgresState,
                        boolean lockHeld, Instant leaseDeadline, String leader, String actionInProgress,
-                       CycleResult lastResult, ClusterSettings settings) {
+                       CycleResult lastResult, ClusterSettings settings, PostgresStatus postgres,
+                       ClusterView cluster, Instant dcsLastSeen, RestartRequest scheduledRestart) {
+
+    /** Whether the cluster is in maintenance mode ({@code pause} in the {@code config} key in force). */
+    public boolean paused() {
+        return settings.pause();
+    }
 
     /** This snapshot after its lease ran out: not holding the lock, no deadline. */
     HaStatus withLeaseExpired() {
         return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult,
-                settings);
+                settings, postgres, cluster, dcsLastSeen, scheduledRestart);
     }
 }

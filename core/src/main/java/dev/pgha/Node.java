@@ -57,7 +57,7 @@ final class Node {
     ClusterView readCluster(Cycle c) {
         ClusterView view = dcs.readCluster();
         c.cluster = view;
-        c.state = c.state.withLastView(view);
+        c.state = c.state.withLastView(view, clock.wallTime());
         return view;
     }
 
@@ -81,12 +81,14 @@ final class Node {
         PostgresStatus pg = postgres.status();
         noteTimelineSource(c, pg);
         NodeState s = c.state;
+        long since = s.stateSinceNanos();
         if (s.lastState() != pg.state()) {
             if (s.lastState() != null) {
                 events.postgresStateChanged(s.lastState(), pg.state());
             }
-            c.state = s.observed(pg.state(), clock.nanoTime());
+            since = clock.nanoTime();
         }
+        c.state = c.state.observed(pg, since);
         c.pg = pg;
         return pg;
     }

@@ -3,6 +3,8 @@ package dev.pgha;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
+import dev.pgha.postgres.PostgresStatus;
+import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -24,8 +26,9 @@ import java.util.function.Consumer;
  * @param lastView                the cluster as the latest successful read saw it: what runs outside a
  *                                cycle's decisions uses it (a long action's completion, which runs before
  *                                the cycle reads; {@code status()})
- * @param lastState               the last observed PostgreSQL state
- * @param stateSinceNanos         since when (clock nanos) PostgreSQL is in {@code lastState}
+ * @param dcsLastSeen             when (wall time) the latest successful read of the cluster happened; null before it
+ * @param lastStatus              the last observed PostgreSQL status; null before the first observation
+ * @param stateSinceNanos         since when (clock nanos) PostgreSQL is in {@link #lastState()}
  * @param knownTimeline           the timeline this node's data is on, as far as this controller saw it being
  *                                made (0: unknown); if the cluster's history later names another creator
  *                                for it, two promotions forked it and the data diverged
@@ -44,21 +47,31 @@ import java.util.function.Consumer;
  * @param configSeen              the {@code config} key's value the last cycle read (an unchanged key is
  *                                neither decoded nor logged again)
  * @param shutdown                how far Patroni's graceful shutdown got; null while none was requested
+ * @param scheduledRestart        the restart scheduled on this member, or null
+ * @param startTimeout            the start timeout of the restart in progress when its request set one, else null
+ *                                ({@code primary_start_timeout} applies)
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
-                 String formerLeader, ClusterView lastView, PostgresState lastState, long stateSinceNanos,
+                 String formerLeader, ClusterView lastView, Instant dcsLastSeen, PostgresStatus lastStatus,
+                 long stateSinceNanos,
                  long knownTimeline, String knownTimelineCreator, boolean dcsTroubleSinceLastRace,
                  boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
                  Election election, LeaderLock.State lock, SlotKeeper.State slots,
-                 Map<String, Object> configSeen, Shutdown.Progress shutdown) {
+                 Map<String, Object> configSeen, Shutdown.Progress shutdown, ScheduledRestart scheduledRestart,
+                 java.time.Duration startTimeout) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
-        return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, 0,
+        return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, null, 0,
                 0, null, false, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
-                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null);
+                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null, null, null);
+    }
+
+    /** The last observed PostgreSQL state; null before the first observation. */
+    PostgresState lastState() {
+        return lastStatus == null ? null : lastStatus.state();
     }
 
     /** The role, {@link PostgresRole#UNINITIALIZED} until the first cycle decided it. */
@@ -115,13 +128,18 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return with(b -> b.formerLeader = value);
     }
 
-    NodeState withLastView(ClusterView value) {
-        return with(b -> b.lastView = value);
+    /** The cluster as a successful read at {@code seen} gave it. */
+    NodeState withLastView(ClusterView value, Instant seen) {
+        return with(b -> {
+            b.lastView = value;
+            b.dcsLastSeen = seen;
+        });
     }
 
-    NodeState observed(PostgresState state, long sinceNanos) {
-        return with(b -> {
-            b.lastState = state;
+    /** PostgreSQL as just observed; {@code sinceNanos} is when its state began. */
+    NodeState observed(PostgresStatus status, long sinceNanos) {
+        return status.equals(lastStatus) && sinceNanos == stateSinceNanos ? this : with(b -> {
+            b.lastStatus = status;
             b.stateSinceNanos = sinceNanos;
         });
     }
@@ -168,6 +186,14 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return value == slots ? this : with(b -> b.slots = value);
     }
 
+    NodeState withScheduledRestart(ScheduledRestart value) {
+        return value == scheduledRestart ? this : with(b -> b.scheduledRestart = value);
+    }
+
+    NodeState withStartTimeout(java.time.Duration value) {
+        return java.util.Objects.equals(value, startTimeout) ? this : with(b -> b.startTimeout = value);
+    }
+
     private NodeState with(Consumer<Copy> edit) {
         Copy b = new Copy(this);
         edit.accept(b);
@@ -186,7 +212,8 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         String upstream;
         String formerLeader;
         ClusterView lastView;
-        PostgresState lastState;
+        Instant dcsLastSeen;
+        PostgresStatus lastStatus;
         long stateSinceNanos;
         long knownTimeline;
         String knownTimelineCreator;
@@ -199,6 +226,8 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         SlotKeeper.State slots;
         Map<String, Object> configSeen;
         Shutdown.Progress shutdown;
+        ScheduledRestart scheduledRestart;
+        java.time.Duration startTimeout;
 
         Copy(NodeState s) {
             role = s.role;
@@ -211,7 +240,8 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             upstream = s.upstream;
             formerLeader = s.formerLeader;
             lastView = s.lastView;
-            lastState = s.lastState;
+            dcsLastSeen = s.dcsLastSeen;
+            lastStatus = s.lastStatus;
             stateSinceNanos = s.stateSinceNanos;
             knownTimeline = s.knownTimeline;
             knownTimelineCreator = s.knownTimelineCreator;
@@ -224,13 +254,16 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             slots = s.slots;
             configSeen = s.configSeen;
             shutdown = s.shutdown;
+            scheduledRestart = s.scheduledRestart;
+            startTimeout = s.startTimeout;
         }
 
         NodeState build() {
             return new NodeState(role, action, recovering, bootstrapping, crashRecoveryExecuted, callbackFired,
-                    followConfigured, upstream, formerLeader, lastView, lastState, stateSinceNanos, knownTimeline,
+                    followConfigured, upstream, formerLeader, lastView, dcsLastSeen, lastStatus, stateSinceNanos,
+                    knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, guardCapable, rewind, settings,
-                    election, lock, slots, configSeen, shutdown);
+                    election, lock, slots, configSeen, shutdown, scheduledRestart, startTimeout);
         }
     }
 }

@@ -16,9 +16,9 @@ final class StartTimeout {
         this.demotion = demotion;
     }
 
-    /** How long the current start may take. */
+    /** How long the current start may take: the restart request's timeout, else {@code primary_start_timeout}. */
     static Duration limit(NodeState s) {
-        return s.settings().primaryStartTimeout();
+        return s.startTimeout() != null ? s.startTimeout() : s.settings().primaryStartTimeout();
     }
 
     /**

@@ -18,6 +18,7 @@ record Step(CycleAction action, String message, Duration wakeUpIn) {
 
     /** This step, asking for the next cycle within {@code wait} (null: no such limit). */
     Step wakingIn(Duration wait) {
-        return wait == null ? this : new Step(action, message, wait);
+        return wait == null || wakeUpIn != null && wakeUpIn.compareTo(wait) <= 0 ? this
+                : new Step(action, message, wait);
     }
 }

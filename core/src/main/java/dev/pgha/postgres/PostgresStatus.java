@@ -1,5 +1,6 @@
 package dev.pgha.postgres;
 
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -23,11 +24,14 @@ import java.util.Objects;
  *                         (Patroni's {@code pending_restart}: a parameter of context
  *                         {@code postmaster} changed, {@code pg_settings.pending_restart}); false
  *                         when it does not run
+ * @param serverVersion    {@code server_version_num} (150004 for 15.4) when accepting connections, else 0
+ * @param postmasterStartTime {@code pg_postmaster_start_time()} when accepting connections, else null
  */
 public record PostgresStatus(PostgresState state, boolean postmasterRunning, boolean acceptingConnections,
                              boolean inRecovery, long timeline, Lsn walPosition, Lsn receiveLsn, Lsn replayLsn,
                              boolean streaming, String systemIdentifier, DataDirectoryState dataDirectory,
-                             String dataDirectoryError, boolean pendingRestart) {
+                             String dataDirectoryError, boolean pendingRestart, int serverVersion,
+                             Instant postmasterStartTime) {
 
     /** Fills absent values. */
     public PostgresStatus {
@@ -43,6 +47,15 @@ public record PostgresStatus(PostgresState state, boolean postmasterRunning, boo
                           String dataDirectoryError) {
         this(state, postmasterRunning, acceptingConnections, inRecovery, timeline, walPosition, receiveLsn, replayLsn,
                 streaming, systemIdentifier, dataDirectory, dataDirectoryError, false);
+    }
+
+    /** An observation without the server's version and start time: the components of earlier versions. */
+    public PostgresStatus(PostgresState state, boolean postmasterRunning, boolean acceptingConnections,
+                          boolean inRecovery, long timeline, Lsn walPosition, Lsn receiveLsn, Lsn replayLsn,
+                          boolean streaming, String systemIdentifier, DataDirectoryState dataDirectory,
+                          String dataDirectoryError, boolean pendingRestart) {
+        this(state, postmasterRunning, acceptingConnections, inRecovery, timeline, walPosition, receiveLsn, replayLsn,
+                streaming, systemIdentifier, dataDirectory, dataDirectoryError, pendingRestart, 0, null);
     }
 
     /** Whether it runs and accepts writes: up, accepting connections, not in recovery. */

@@ -67,11 +67,15 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         boolean dirOk = data.isInitialized();
         boolean recovery = dirOk && (postmaster ? inRecovery : data.standby);
         Lsn wal = accepting ? new Lsn(data.wal) : Lsn.ZERO;
+        if (postmaster && postmasterStartTime == null) {
+            postmasterStartTime = clock.wallTime(); // set up as already running
+        }
         return new PostgresStatus(reported, postmaster, accepting, recovery, accepting ? data.timeline() : 0, wal,
                 accepting && recovery ? wal : null, accepting && recovery ? wal : null,
                 world.status(this, false) == StreamingStatus.STREAMING, dirOk ? data.systemIdentifier : null,
                 data.state, data.state == DataDirectoryState.INACCESSIBLE ? data.error : null,
-                postmaster && parameters.pendingRestart());
+                postmaster && parameters.pendingRestart(), accepting ? serverVersion : 0,
+                accepting ? postmasterStartTime : null);
     }
 
     @Override
@@ -399,6 +403,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
     private void beginStart() {
         clusterStateBeforeStart = data.clusterState;
         postmaster = true;
+        postmasterStartTime = clock.wallTime();
         inRecovery = data.standby;
         data.clusterState = inRecovery ? FakeDataDirectory.IN_ARCHIVE_RECOVERY : FakeDataDirectory.IN_PRODUCTION;
         controlDataOverride = null;
@@ -411,6 +416,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
             return null;
         }, why -> {
             postmaster = false;
+            postmasterStartTime = null;
             data.clusterState = clusterStateBeforeStart;
             move(failedState);
         });
@@ -423,6 +429,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
             world.flushFrom(this);
         }
         postmaster = false;
+        postmasterStartTime = null;
         promoting = false;
         controlDataOverride = null;
     }

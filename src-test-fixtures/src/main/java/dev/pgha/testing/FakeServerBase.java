@@ -39,6 +39,10 @@ abstract class FakeServerBase {
 
     PostgresState state = STOPPED;
     boolean postmaster;
+    /** When the running postmaster started (the clock's wall time), as {@code pg_postmaster_start_time()}. */
+    java.time.Instant postmasterStartTime;
+    /** {@code server_version_num} the fake reports. */
+    int serverVersion = 150004;
     /** The running postmaster is in recovery (decided at start from standby.signal, cleared by promotion). */
     boolean inRecovery;
     boolean promoting;
@@ -329,6 +333,7 @@ abstract class FakeServerBase {
             current.abort(stopping, stopping ? "postmaster exited" : "postmaster died");
         }
         postmaster = false;
+        postmasterStartTime = null;
         promoting = false;
         move(stopping ? STOPPED : CRASHED);
         return true;

@@ -52,7 +52,8 @@ final class Observer {
         return new PostgresStatus(s.state(), pm.isPresent(), accepting, recovery, accepting ? o.timeline() : 0,
                 wal, accepting ? o.receive() : null, accepting ? o.replay() : null, accepting && o.streaming(),
                 o != null ? o.systemIdentifier() : null, dir.state(), dir.error(),
-                accepting && s.params.pendingRestart(o.confLoadTime(), o.pendingRestart()));
+                accepting && s.params.pendingRestart(o.confLoadTime(), o.pendingRestart()),
+                accepting ? o.serverVersion() : 0, accepting ? o.postmasterStartTime() : null);
     }
 
     /** Without an action running, the state follows what is observed: adoption, readiness, crashes. */

@@ -33,7 +33,8 @@ final class Sql implements AutoCloseable {
      * whether {@code pg_settings} has a setting waiting for a restart (recovery settings aside).
      */
     record Observation(boolean inRecovery, Lsn flush, Lsn receive, Lsn replay, String systemIdentifier,
-                       long timeline, boolean streaming, String confLoadTime, boolean pendingRestart) {
+                       long timeline, boolean streaming, String confLoadTime, boolean pendingRestart,
+                       int serverVersion, java.time.Instant postmasterStartTime) {
     }
 
     /** One row of {@code pg_settings}: the value in force in its unit, its type and context. */
@@ -52,7 +53,9 @@ final class Sql implements AutoCloseable {
                    COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false),
                    (SELECT timeline_id FROM pg_control_checkpoint()),
                    pg_conf_load_time()::text,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE pending_restart AND name NOT IN (%s))
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE pending_restart AND name NOT IN (%s)),
+                   current_setting('server_version_num')::int,
+                   pg_postmaster_start_time()
             """.formatted(dev.pgha.postgres.PostgresParameters.RECOVERY.stream().sorted().map(n -> "'" + n + "'")
             .collect(java.util.stream.Collectors.joining(", ")));
 
@@ -129,7 +132,8 @@ final class Sql implements AutoCloseable {
                         timeline = replayTimeline(replay, rs.getLong(8));
                     }
                     return new Observation(inRecovery, lsn(rs.getString(2)), lsn(rs.getString(3)), replay,
-                            rs.getString(5), timeline, rs.getBoolean(7), rs.getString(9), rs.getBoolean(10));
+                            rs.getString(5), timeline, rs.getBoolean(7), rs.getString(9), rs.getBoolean(10),
+                            rs.getInt(11), rs.getObject(12, java.time.OffsetDateTime.class).toInstant());
                 }
             } catch (SQLException e) {
                 log.debug("{}: status query failed: {}", config.name(), e.getMessage());
