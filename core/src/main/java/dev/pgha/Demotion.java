@@ -104,7 +104,18 @@ final class Demotion {
      */
     Step follow(Cycle c, String demoteReason, Step following) {
         Optional<Member> target = node.nodeToFollow(c.cluster);
-        if (Node.actsAsPrimary(c.state, c.pg)) {
+        if (c.state.settings().pause() && (!Rewinder.isNeeded(c.state) || c.cluster.isUnlocked())) {
+            // Maintenance mode: nothing is demoted; a replica still follows the leader there is.
+            if (c.pg.isRunningPrimary() || Node.actsAsPrimary(c.state, c.pg) && c.pg.postmasterRunning()
+                    && !c.pg.inRecovery()) {
+                node.setRole(c, PostgresRole.PRIMARY);
+                return Step.of(CycleAction.NONE, "continue to run as primary without lock");
+            }
+            node.setRole(c, PostgresRole.REPLICA);
+            if (target.isEmpty()) {
+                return Step.of(CycleAction.NONE, node.iAm(""));
+            }
+        } else if (!c.state.settings().pause() && Node.actsAsPrimary(c.state, c.pg)) {
             return demote(c, Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE, demoteReason));
         }
         Step repair = rewinder.handle(c);

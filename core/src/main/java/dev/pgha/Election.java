@@ -50,10 +50,18 @@ final class Election {
      * @param formerLeader the leader of the last view that had one (null if none)
      */
     boolean isHealthiestNode(ClusterView cluster, PostgresStatus pg, String formerLeader) {
+        boolean paused = config.pause();
+        if (paused && tags.canFailover() && cluster.failover() != null && cluster.failover().scheduledAt() == null) {
+            // In maintenance mode only a manual request moves the lock.
+            return manualFailoverProcessNoLeader(cluster, pg);
+        }
         if (pg.state() == PostgresState.STARTING) {
             return false;
         }
         if (pg.isRunningPrimary()) {
+            if (paused && cluster.hasValidInitialize() && !cluster.initialize().equals(pg.systemIdentifier())) {
+                return false; // in pause a primary takes the lock only for the cluster it belongs to
+            }
             long clusterTimeline = cluster.timeline();
             if (pg.timeline() < clusterTimeline) {
                 log.warn("{}: My timeline {} is behind last known cluster timeline {}", me, pg.timeline(),
@@ -62,7 +70,7 @@ final class Election {
             }
             return true;
         }
-        if (!tags.canFailover()) {
+        if (paused || !tags.canFailover()) {
             return false;
         }
         if (cluster.failover() != null) {
@@ -80,6 +88,9 @@ final class Election {
         String action = failover.actionName();
         if (me.equals(failover.candidate())) {
             return true;
+        }
+        if (config.pause()) {
+            return false; // a request for another member (or for none) waits for it, or for the operator
         }
         if (failover.candidate() != null) {
             Optional<String> limitation = limitation(cluster, failover.candidate());

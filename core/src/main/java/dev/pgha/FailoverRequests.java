@@ -81,6 +81,12 @@ final class FailoverRequests {
             return ActionResult.refused("switchover is not possible: member " + leader + " is not the leader ("
                     + current.get() + " is)");
         }
+        if (cluster.isPaused() && candidate == null) {
+            return ActionResult.refused("Switchover is possible only to a specific candidate in a paused state");
+        }
+        if (cluster.isPaused() && scheduledAt != null) {
+            return ActionResult.refused("Can't schedule switchover in the paused state");
+        }
         if (candidate != null) {
             Optional<String> problem = problemOf(cluster, candidate, current.get());
             if (problem.isPresent()) {

@@ -9,7 +9,6 @@ import dev.pgha.postgres.PostgresException;
 import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresStatus;
-import dev.pgha.postgres.StopMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.Function;
@@ -39,6 +38,7 @@ final class HaEngine {
     private final FailoverRequests failoverRequests;
     private final Shutdown shutdown;
     private final DynamicSettings dynamicSettings;
+    private final DataDirectoryChecks dataDirectory;
     /** What this node carries from cycle to cycle; only this class replaces it, whole, after each cycle. */
     private NodeState state;
     private CycleResult lastResult;
@@ -57,6 +57,7 @@ final class HaEngine {
         this.failoverRequests = new FailoverRequests(node, () -> state.election());
         this.shutdown = new Shutdown(node, publisher);
         this.dynamicSettings = new DynamicSettings(config.name());
+        this.dataDirectory = new DataDirectoryChecks(node, bootstrapper);
         this.state = node.initialState();
     }
 
@@ -102,6 +103,9 @@ final class HaEngine {
         ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
         node.useSettings(c, next);
         c.state = c.state.withConfigSeen(cluster.config().data());
+        if (next.pause()) {
+            node.lock.disarmGuard(); // Patroni disables its watchdog while paused
+        }
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
         node.postgres.applyParameters(c.state.settings().postgresqlParameters());
         if (!cluster.isLeader(node.name)) {
@@ -138,13 +142,24 @@ final class HaEngine {
             }
         }
         if (c.pg.dataDirectory() != DataDirectoryState.INITIALIZED) {
-            return emptyDataDirectory(c);
+            return dataDirectory.empty(c);
         }
-        s = checkSystemId(c);
+        s = dataDirectory.checkSystemId(c);
         if (s != null) {
             return s;
         }
         if (!c.pg.postmasterRunning()) {
+            if (c.state.settings().pause()) {
+                if (c.cluster.isLeader(node.name)) {
+                    node.lock.release(c);
+                    return Step.of(CycleAction.RELEASE_LOCK, "removed leader lock because postgres is not running");
+                }
+                // The operator owns PostgreSQL in pause; only a demoted primary that waits for its
+                // rewind is brought back, as Patroni does.
+                if (!Rewinder.isNeeded(c.state)) {
+                    return Step.of(CycleAction.WAIT, "postgres is not running");
+                }
+            }
             return recovery.recover(c);
         }
         s = c.cluster.isUnlocked() ? leadership.processUnhealthy(c)
@@ -179,72 +194,6 @@ final class HaEngine {
         return pg.postmasterRunning() ? PostgresRole.PRIMARY : PostgresRole.DEMOTED;
     }
 
-    private Step emptyDataDirectory(Cycle c) {
-        boolean inaccessible = c.pg.dataDirectory() == DataDirectoryState.INACCESSIBLE;
-        node.setRole(c, PostgresRole.UNINITIALIZED);
-        boolean leader = c.cluster.isLeader(node.name);
-        Step released = Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily as data dir "
-                + (inaccessible ? "not accessible" : "empty") + " and currently leader");
-        if (c.pg.postmasterRunning()) {
-            // Never hand the key over while this postmaster may still accept writes: stop first.
-            node.cancelAction(c);
-            Step report = node.start(c, "stopping PostgreSQL without a data directory", LongAction.Kind.DEMOTE,
-                    node.postgres.stop(StopMode.IMMEDIATE, false), (later, ok, detail) -> {
-                        if (ok && leader) {
-                            node.lock.release(later);
-                        }
-                        return null;
-                    }, leader ? released : Step.of(CycleAction.DEMOTE, "stopping PostgreSQL: data dir "
-                            + (inaccessible ? "not accessible" : "empty")));
-            node.pollAction(c); // an immediate stop is usually done at once: release the key in this cycle
-            return report;
-        }
-        if (leader) {
-            node.lock.release(c);
-            return released;
-        }
-        if (inaccessible) {
-            return Step.of(CycleAction.FAILED, "data directory is not accessible: " + c.pg.dataDirectoryError());
-        }
-        return bootstrapper.bootstrap(c);
-    }
-
-    /** Patroni's system-ID checks: refuse to act on data of another cluster; adopt a running primary. */
-    private Step checkSystemId(Cycle c) {
-        String sysid = c.pg.systemIdentifier();
-        if (sysid == null) {
-            sysid = node.postgres.controlData().systemIdentifier();
-        }
-        if (sysid == null || sysid.length() < 10 || !sysid.chars().allMatch(Character::isDigit)) {
-            return Step.of(CycleAction.FAILED,
-                    "data dir for the cluster is not empty, but system ID is invalid; consider doing reinitialize");
-        }
-        ClusterView cluster = c.cluster;
-        if (cluster.hasValidInitialize()) {
-            if (!cluster.initialize().equals(sysid)) {
-                log.error("{}: system ID mismatch, node {} belongs to a different cluster: {} != {}",
-                        node.name, node.name, cluster.initialize(), sysid);
-                if (cluster.isLeader(node.name)) {
-                    node.lock.release(c);
-                    return Step.of(CycleAction.RELEASE_LOCK, "released leader key voluntarily due to the system ID mismatch");
-                }
-                return Step.of(CycleAction.FAILED, "system ID mismatch, node " + node.name
-                        + " belongs to a different cluster: " + cluster.initialize() + " != " + sysid);
-            }
-        } else if (cluster.isUnlocked() && !c.state.callbackFired()) {
-            if (c.pg.postmasterRunning() && c.pg.inRecovery()) {
-                return Step.of(CycleAction.FAILED,
-                        "No initialize key in DCS and PostgreSQL is running as replica, aborting start");
-            }
-            if (cluster.initialize() == null) {
-                node.dcs.initialize(sysid);
-            } else {
-                node.dcs.setInitialize(sysid);
-            }
-        }
-        return null;
-    }
-
     /**
      * When in doubt, demote: after a cycle failed unexpectedly, a node that may accept writes but
      * holds no valid lease stops PostgreSQL.
@@ -254,7 +203,7 @@ final class HaEngine {
             PostgresStatus pg = node.observe(c);
             LongAction a = c.state.action();
             if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg) && !node.lock.isHeld(c.state)
-                    && (a == null || a.kind() != LongAction.Kind.DEMOTE)) {
+                    && !c.state.settings().pause() && (a == null || a.kind() != LongAction.Kind.DEMOTE)) {
                 log.warn("{}: running as primary without a valid lease after an unexpected error: demoting", node.name);
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,
                         "demoted self because of an unexpected error while running as primary without a valid lease"));
@@ -275,7 +224,7 @@ final class HaEngine {
             }
             PostgresStatus pg = node.observe(c);
             node.lock.forgetKeepingGuard(c);
-            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg)) {
+            if (pg.postmasterRunning() && Node.actsAsPrimary(c.state, pg) && !c.state.settings().pause()) {
                 LongAction a = c.state.action();
                 if (a != null && a.kind() == LongAction.Kind.DEMOTE) {
                     return Step.of(CycleAction.DEMOTE, "demoted self because DCS is not accessible and I was a leader");
@@ -320,9 +269,10 @@ final class HaEngine {
             next = min(next, step.wakeUpIn());
         }
         Instant deadline = node.lock.deadline(c.state);
-        lastResult = new CycleResult(step.action(), step.message(), c.state.roleOrUninitialized(), deadline != null,
+        String message = c.state.settings().pause() ? "PAUSE: " + step.message() : step.message();
+        lastResult = new CycleResult(step.action(), message, c.state.roleOrUninitialized(), deadline != null,
                 next, deadline);
-        log.debug("{}: {}", node.name, step.message());
+        log.debug("{}: {}", node.name, message);
         return lastResult;
     }
 

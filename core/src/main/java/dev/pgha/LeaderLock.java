@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * lease deadline that follows from them.
  *
  * <p>The deadline is counted from the moment a call was <em>sent</em>, so it is never later than
- * the store's own expiry. Every successful acquire or refresh re-arms the {@link LeaseGuard};
+ * the store's own expiry. Every successful acquire or refresh re-arms the {@link LeaseGuard}
+ * (in maintenance mode, {@code pause}, it disarms it instead, as Patroni disables its watchdog);
  * losing or releasing the lock disarms it. DCS exceptions propagate to the caller.
  */
 final class LeaderLock {
@@ -116,6 +117,11 @@ final class LeaderLock {
         }
     }
 
+    /** Disarms the lease guard and keeps the lock as it is (maintenance mode). */
+    void disarmGuard() {
+        guard.disarm();
+    }
+
     /** Whether the lease guard can protect this node as primary (see {@link LeaseGuard#activate()}). */
     boolean guardActivated() {
         try {
@@ -197,7 +203,11 @@ final class LeaderLock {
         Instant deadline = sentWall.plus(ttl);
         c.state = c.state.withLock(new State(true, sentNanos + ttl.toNanos(), deadline, s.guardRetriedNanos(),
                 s.guardWasCapable()));
-        guard.arm(deadline);
+        if (c.state.settings().pause()) {
+            guard.disarm(); // maintenance mode: Patroni disables its watchdog
+        } else {
+            guard.arm(deadline);
+        }
         if (!s.held()) {
             events.lockAcquired();
         }

@@ -48,15 +48,22 @@ final class Leadership {
                     "waiting one cycle for members to publish their WAL positions before the leader race"));
         }
         c.state = c.state.withDcsTroubleSinceLastRace(false);
-        if (!c.state.guardCapable()) {
+        boolean paused = c.state.settings().pause();
+        ClusterView race = paused ? dropRequestForAbsentCandidate(c) : c.cluster;
+        if (!paused && !c.state.guardCapable()) {
             // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
             // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
             log.warn("{}: Watchdog device is not usable", node.name);
-        } else if (c.state.election().isHealthiestNode(c.cluster, c.pg, c.state.formerLeader())) {
+        } else if (c.state.election().isHealthiestNode(race, c.pg, c.state.formerLeader())) {
             if (node.lock.acquire(c)) {
                 slots.reset(c, c.cluster.status());
-                Failover failover = c.cluster.failover();
-                if (failover != null) {
+                Failover failover = race.failover();
+                if (failover != null && paused && failover.leader() != null && failover.candidate() != null) {
+                    // Patroni keeps the candidate in pause: the request is still the operator's.
+                    log.info("{}: Updating failover key after acquiring leader lock...", node.name);
+                    node.dcs.setFailover(new Failover(null, failover.candidate(), failover.scheduledAt(), 0),
+                            failover.version());
+                } else if (failover != null) {
                     node.dcs.deleteFailover(failover.version());
                 }
                 return enforcePrimaryRole(c, Step.of(CycleAction.ACQUIRED_LOCK, "acquired session lock as a leader"),
@@ -75,8 +82,35 @@ final class Leadership {
                 Step.of(CycleAction.FOLLOW, "following a different leader because i am not the healthiest node"));
     }
 
+    /**
+     * In pause, a primary removes a request for a member that is gone, so that nobody waits for
+     * it (only the primary, so that one node does it); the race then goes on without it.
+     *
+     * @return the view the race decides on
+     */
+    private ClusterView dropRequestForAbsentCandidate(Cycle c) {
+        Failover f = c.cluster.failover();
+        if (f == null || f.scheduledAt() != null || f.candidate() == null || f.candidate().equals(node.name)
+                || c.cluster.member(f.candidate()).isPresent() || !c.pg.isRunningPrimary()) {
+            return c.cluster;
+        }
+        log.warn("{}: {}: removing failover key because failover candidate is not running", node.name,
+                f.actionName());
+        node.dcs.deleteFailover(f.version());
+        return c.cluster.withFailover(null);
+    }
+
     /** A leader key exists: the holder refreshes it and stays (or becomes) primary; others follow. */
     Step processHealthy(Cycle c) {
+        if (c.cluster.isLeader(node.name) && c.state.settings().pause()
+                && !(c.pg.postmasterRunning() && !c.pg.inRecovery())) {
+            Failover f = c.cluster.failover();
+            if (f != null && node.name.equals(f.candidate())) {
+                return Step.of(CycleAction.WAIT, "waiting to become primary after promote...");
+            }
+            node.lock.release(c);
+            return Step.of(CycleAction.RELEASE_LOCK, "removed leader lock because postgres is not running as primary");
+        }
         if (c.cluster.isLeader(node.name)) {
             if (node.lock.update(c)) {
                 ManualFailover manual = processManualFailoverFromLeader(c);
@@ -90,6 +124,9 @@ final class Leadership {
                 return step.wakingIn(manual.dueIn());
             }
             log.error("{}: failed to update leader lock", node.name);
+            if (c.state.settings().pause() && c.pg.isRunningPrimary()) {
+                return Step.of(CycleAction.NONE, "continue to run as primary after failing to update leader lock in DCS");
+            }
             if (Node.actsAsPrimary(c.state, c.pg)) {
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK,
                         Step.of(CycleAction.DEMOTE, "demoted self because failed to update leader lock in DCS"));
@@ -109,7 +146,7 @@ final class Leadership {
      * @param promoteMessage the message when it has to be promoted
      */
     Step enforcePrimaryRole(Cycle c, Step asPrimary, String promoteMessage) {
-        if (!node.lock.guardActivated()) {
+        if (!c.state.settings().pause() && !node.lock.guardActivated()) {
             if (Node.actsAsPrimary(c.state, c.pg)) {
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "Demoting self because watchdog could not be activated"));
@@ -160,10 +197,14 @@ final class Leadership {
      */
     ManualFailover processManualFailoverFromLeader(Cycle c) {
         Failover failover = c.cluster.failover();
-        if (failover == null) {
+        boolean paused = c.state.settings().pause();
+        if (failover == null || paused && !c.pg.isRunningPrimary()) {
             return ManualFailover.NONE;
         }
         String action = failover.actionName();
+        if (failover.scheduledAt() != null && paused) {
+            return ManualFailover.NONE; // scheduled actions wait for the end of the maintenance
+        }
         if (failover.scheduledAt() != null) {
             Optional<OffsetDateTime> when;
             try {
@@ -192,7 +233,10 @@ final class Leadership {
             }
         }
         if (failover.leader() == null || failover.leader().equals(node.name)) {
-            if (failover.candidate() == null || !failover.candidate().equals(node.name)) {
+            if (failover.candidate() == null && paused) {
+                log.warn("{}: {} is possible only to a specific candidate in a paused state", node.name,
+                        Character.toUpperCase(action.charAt(0)) + action.substring(1));
+            } else if (failover.candidate() == null || !failover.candidate().equals(node.name)) {
                 if (c.state.election().isFailoverPossible(c.cluster, 0, failover.candidate(), action)) {
                     return new ManualFailover(demotion.demote(c, Demotion.Mode.GRACEFUL,
                             Step.of(CycleAction.SWITCHOVER, action + ": demoting myself"), action + ": demote"), null);
@@ -237,13 +281,13 @@ final class Leadership {
             }
             return Step.of(CycleAction.IN_PROGRESS, "updated leader lock during " + a.name());
         }
-        if (a.kind() == LongAction.Kind.PROMOTE && !c.pg.isRunningPrimary()) {
+        if (a.kind() == LongAction.Kind.PROMOTE && !c.pg.isRunningPrimary() && !c.state.settings().pause()) {
             node.cancelAction(c);
             node.setRole(c, PostgresRole.REPLICA);
             node.callback(c, HaListener.Callback.ON_ROLE_CHANGE);
             return Step.of(CycleAction.DEMOTE, "lost leader before promote");
         }
-        if (Node.actsAsPrimary(c.state, c.pg) && a.kind() != LongAction.Kind.DEMOTE) {
+        if (Node.actsAsPrimary(c.state, c.pg) && a.kind() != LongAction.Kind.DEMOTE && !c.state.settings().pause()) {
             log.info("{}: Demoting primary during {}", node.name, a.name());
             boolean mayAcceptWrites = c.pg.isRunningPrimary() || a.kind().isStart()
                     || a.kind() == LongAction.Kind.PROMOTE;

@@ -1,6 +1,7 @@
 package dev.pgha;
 
 import dev.pgha.cluster.Member;
+import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresStatus;
 
@@ -32,6 +33,9 @@ final class MemberPublisher {
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
                 role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
-                !s.guardCapable(), pg.postmasterRunning() && pg.pendingRestart());
+                !s.guardCapable(), pg.postmasterRunning() && pg.pendingRestart(),
+                s.scheduledRestart() == null ? null
+                        : TimelineHistory.formatTimestamp(s.scheduledRestart().request().scheduledAt()),
+                s.settings().pause());
     }
 }

@@ -155,6 +155,11 @@ final class Recovery {
             log.info("{}: Still starting up as a standby.", node.name);
             return null;
         }
+        if (c.state.settings().pause()) {
+            // No start timeout in pause: the operator decides; the holder keeps its key meanwhile.
+            return node.lock.update(c) ? Step.of(CycleAction.WAIT, "PostgreSQL is still starting up")
+                    : Step.of(CycleAction.WAIT, "PostgreSQL is still starting up; failed to update leader lock in DCS");
+        }
         if (!node.lock.update(c)) {
             log.info("{}: Lost lock while starting up. Demoting self.", node.name);
             return demotion.demote(c, Demotion.Mode.IMMEDIATE_NOLOCK, Step.of(CycleAction.DEMOTE,

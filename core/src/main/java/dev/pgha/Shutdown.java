@@ -51,6 +51,13 @@ final class Shutdown {
         if (isDone(c.state)) {
             return c.state.shutdown().result();
         }
+        if (c.state.settings().pause() && c.state.action() == null) {
+            // Maintenance mode: the operator owns PostgreSQL; the key expires by itself.
+            node.lock.disarmGuard();
+            log.info("{}: Leader key is not deleted and Postgresql is not stopped due paused state", node.name);
+            return done(c, Step.of(CycleAction.SHUTDOWN,
+                    "shut down: Leader key is not deleted and Postgresql is not stopped due paused state"));
+        }
         try {
             LongAction running = c.state.action();
             if (running != null && running.kind() != LongAction.Kind.SHUTDOWN) {

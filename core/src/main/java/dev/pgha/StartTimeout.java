@@ -27,7 +27,7 @@ final class StartTimeout {
      * @return null while within the timeout; past it, the demotion or the step that keeps waiting
      */
     Step check(Cycle c, Duration elapsed) {
-        if (elapsed.compareTo(limit(c.state)) < 0) {
+        if (elapsed.compareTo(limit(c.state)) < 0 || c.state.settings().pause()) {
             return null;
         }
         if (c.state.election().isFailoverPossible(c.cluster, 0, null, "failover")) {

@@ -42,6 +42,11 @@ public record ClusterView(String initialize, ClusterConfig config, Leader leader
         }
     }
 
+    /** This view with {@code failover} as the failover key (null: none). */
+    public ClusterView withFailover(Failover value) {
+        return new ClusterView(initialize, config, leader, status, members, value, sync, history, failsafe);
+    }
+
     /** Whether nobody holds the leader key. */
     public boolean isUnlocked() {
         return leader == null || leader.name().isBlank();

@@ -27,16 +27,31 @@ import java.util.Objects;
  * @param pendingRestart   {@code pending_restart: true}: its PostgreSQL runs with settings that take
  *                         effect only after a restart (Patroni 3 publishes it in the member key;
  *                         {@code patronictl list} shows it in its "Pending restart" column)
+ * @param scheduledRestart {@code scheduled_restart.schedule}: when a restart is scheduled on the member
+ *                         (Patroni's ISO time), else null
+ * @param pause            {@code pause: true}: the member runs in maintenance mode
  */
 public record Member(String name, String connUrl, String apiUrl, String state, String role, String version,
                      Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
                      Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed,
-                     boolean pendingRestart) {
+                     boolean pendingRestart, String scheduledRestart, boolean pause) {
 
     /** Validates the name and fills in default tags. */
     public Member {
         Objects.requireNonNull(name, "name");
         tags = Objects.requireNonNullElse(tags, MemberTags.DEFAULT);
+        if (scheduledRestart != null && scheduledRestart.isBlank()) {
+            scheduledRestart = null;
+        }
+    }
+
+    /** A member with no restart scheduled, not paused: the components of earlier versions of this record. */
+    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
+                  Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed,
+                  boolean pendingRestart) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, replicationState,
+                timeline, tags, checkpointAfterPromotePending, watchdogFailed, pendingRestart, null, false);
     }
 
     /** A member with no restart pending: the components of earlier versions of this record. */
@@ -61,13 +76,15 @@ public record Member(String name, String connUrl, String apiUrl, String state, S
     /** This member with {@link #watchdogFailed()} set to {@code value}. */
     public Member withWatchdogFailed(boolean value) {
         return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
-                replicationState, timeline, tags, checkpointAfterPromotePending, value, pendingRestart);
+                replicationState, timeline, tags, checkpointAfterPromotePending, value, pendingRestart, scheduledRestart,
+                pause);
     }
 
     /** This member with {@link #pendingRestart()} set to {@code value}. */
     public Member withPendingRestart(boolean value) {
         return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
-                replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed, value);
+                replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed, value, scheduledRestart,
+                pause);
     }
 
     /** A member known only by name (for example one that appears only in the leader key). */

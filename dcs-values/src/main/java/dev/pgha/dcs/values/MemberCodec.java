@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * PostgreSQL waits for a restart to apply a setting (as Patroni 3.0.2 writes it and its
  * {@code patronictl list} shows it), and the newer fields {@code replication_state},
  * {@code replay_lsn} and {@code receive_lsn} (Patroni 3.0.2 ignores them, later versions read them);
- * last, {@code watchdog_failed: true} while the member's required fencing guard cannot be activated
+ * then {@code scheduled_restart} ({@code {"schedule": ...}}) while a restart is scheduled and
+ * {@code pause: true} in maintenance mode, as Patroni writes them; last, {@code watchdog_failed: true} while the member's required fencing guard cannot be activated
  * (Patroni publishes that flag in its REST status, which pgha does not have; Patroni ignores it in
  * the member key, and an absent flag reads as false).
  *
@@ -59,6 +60,12 @@ final class MemberCodec {
         putIfPresent(out, "replay_lsn", m.replayLsn());
         putIfPresent(out, "receive_lsn", m.receiveLsn());
         putIfPresent(out, "timeline", m.timeline());
+        if (m.scheduledRestart() != null) {
+            out.put("scheduled_restart", Map.of("schedule", m.scheduledRestart()));
+        }
+        if (m.pause()) {
+            out.put("pause", true);
+        }
         if (m.watchdogFailed()) {
             out.put("watchdog_failed", true);
         }
@@ -92,12 +99,23 @@ final class MemberCodec {
                 && flag(watchdog, "watchdog_failed", true, problems);
         JsonNode pending = n.get("pending_restart");
         boolean pendingRestart = pending != null && !pending.isNull() && flag(pending, "pending_restart", false, problems);
+        JsonNode pauseFlag = n.get("pause");
+        boolean pause = pauseFlag != null && !pauseFlag.isNull() && flag(pauseFlag, "pause", false, problems);
+        JsonNode scheduled = n.get("scheduled_restart");
+        String schedule = null;
+        if (scheduled != null && !scheduled.isNull()) {
+            if (scheduled.isObject() && scheduled.path("schedule").isTextual()) {
+                schedule = scheduled.get("schedule").textValue();
+            } else {
+                problems.add("scheduled_restart is not an object with a schedule");
+            }
+        }
         return new Member(name, text(n, "conn_url", problems), text(n, "api_url", problems),
                 text(n, "state", problems), role, text(n, "version", problems),
                 number(n, "xlog_location", problems), number(n, "receive_lsn", problems),
                 number(n, "replay_lsn", problems), text(n, "replication_state", problems),
                 number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending, watchdogFailed,
-                pendingRestart);
+                pendingRestart, schedule, pause);
     }
 
     /** Patroni's tags object as {@link MemberTags}; anything unknown becomes a custom tag. */
