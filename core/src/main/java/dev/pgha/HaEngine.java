@@ -99,13 +99,12 @@ final class HaEngine {
         Step done = node.pollAction(c);
         boolean guardCapable = node.lock.guardCapable(c);
         c.state = c.state.withGuardCapable(guardCapable);
+        ClusterView previousView = c.state.lastView();
+        String previousLeader = c.state.formerLeader();
         ClusterView cluster = node.readCluster(c);
         ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
         node.useSettings(c, next);
         c.state = c.state.withConfigSeen(cluster.config().data());
-        if (next.pause()) {
-            node.lock.disarmGuard(); // Patroni disables its watchdog while paused
-        }
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
         node.postgres.applyParameters(c.state.settings().postgresqlParameters());
         if (!cluster.isLeader(node.name)) {
@@ -114,7 +113,7 @@ final class HaEngine {
         if (cluster.leaderName().isPresent()) {
             c.state = c.state.withFormerLeader(cluster.leaderName().get());
         }
-        node.observe(c);
+        node.noteTimelineSource(c, node.observe(c), previousLeader, previousView);
         if (c.state.role() == null) {
             c.state = c.state.withRole(initialRole(c.pg));
         }
@@ -154,9 +153,11 @@ final class HaEngine {
                     node.lock.release(c);
                     return Step.of(CycleAction.RELEASE_LOCK, "removed leader lock because postgres is not running");
                 }
-                // The operator owns PostgreSQL in pause; only a demoted primary that waits for its
-                // rewind is brought back, as Patroni does.
-                if (!Rewinder.isNeeded(c.state)) {
+                // The operator owns PostgreSQL in pause; only a primary that pgha itself stopped to
+                // demote it and that waits for its rewind is brought back, as Patroni does; never
+                // one that crashed.
+                if (!Rewinder.isNeeded(c.state) || c.state.role() != PostgresRole.DEMOTED
+                        || c.pg.state() == dev.pgha.postgres.PostgresState.CRASHED) {
                     return Step.of(CycleAction.WAIT, "postgres is not running");
                 }
             }

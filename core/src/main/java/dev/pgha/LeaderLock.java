@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The deadline is counted from the moment a call was <em>sent</em>, so it is never later than
  * the store's own expiry. Every successful acquire or refresh re-arms the {@link LeaseGuard}
- * (in maintenance mode, {@code pause}, it disarms it instead, as Patroni disables its watchdog);
- * losing or releasing the lock disarms it. DCS exceptions propagate to the caller.
+ * (also in maintenance mode, {@code pause}: see {@link Shutdown}); losing or releasing the lock
+ * disarms it. DCS exceptions propagate to the caller.
  */
 final class LeaderLock {
 
@@ -117,7 +117,7 @@ final class LeaderLock {
         }
     }
 
-    /** Disarms the lease guard and keeps the lock as it is (maintenance mode). */
+    /** Disarms the lease guard and keeps the lock as it is (a shutdown in maintenance mode). */
     void disarmGuard() {
         guard.disarm();
     }
@@ -203,11 +203,7 @@ final class LeaderLock {
         Instant deadline = sentWall.plus(ttl);
         c.state = c.state.withLock(new State(true, sentNanos + ttl.toNanos(), deadline, s.guardRetriedNanos(),
                 s.guardWasCapable()));
-        if (c.state.settings().pause()) {
-            guard.disarm(); // maintenance mode: Patroni disables its watchdog
-        } else {
-            guard.arm(deadline);
-        }
+        guard.arm(deadline);
         if (!s.held()) {
             events.lockAcquired();
         }

@@ -146,7 +146,7 @@ final class Leadership {
      * @param promoteMessage the message when it has to be promoted
      */
     Step enforcePrimaryRole(Cycle c, Step asPrimary, String promoteMessage) {
-        if (!c.state.settings().pause() && !node.lock.guardActivated()) {
+        if (!node.lock.guardActivated()) {
             if (Node.actsAsPrimary(c.state, c.pg)) {
                 return demotion.demote(c, Demotion.Mode.IMMEDIATE,
                         Step.of(CycleAction.DEMOTE, "Demoting self because watchdog could not be activated"));

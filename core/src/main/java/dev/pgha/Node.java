@@ -99,13 +99,25 @@ final class Node {
      * the DCS is unreachable).
      */
     private void noteTimelineSource(Cycle c, PostgresStatus pg) {
+        noteTimelineSource(c, pg, c.state.formerLeader(), c.state.lastView());
+    }
+
+    /**
+     * As above, judged by the cluster as {@code view} showed it with {@code leader} leading: a
+     * cycle that has just read a new view passes the one before, so that a timeline reached while
+     * the agent did not cycle (frozen, say) is credited to the leader it was streaming from then,
+     * not to whoever the new view's history names for that timeline number.
+     */
+    void noteTimelineSource(Cycle c, PostgresStatus pg, String leader, ClusterView view) {
         NodeState s = c.state;
         long timeline = pg.timeline();
         if (timeline <= 1 || !pg.acceptingConnections() || !pg.inRecovery() || timeline == s.knownTimeline()
-                || s.upstream() == null || !s.upstream().equals(s.formerLeader())) {
+                || s.upstream() == null || !s.upstream().equals(leader)) {
             return;
         }
-        rememberTimeline(c, timeline, s.upstream());
+        String creator = view.history().switchOf(timeline - 1).map(TimelineHistory.Entry::newLeader)
+                .orElse(s.upstream());
+        c.state = c.state.withKnownTimeline(timeline, creator);
     }
 
     /**

@@ -12,6 +12,13 @@ import org.slf4j.LoggerFactory;
  * once it is down release the leader key so a replica takes over at once. While PostgreSQL
  * stops the lock is kept (it no longer accepts writes), so replicas receive the shutdown
  * checkpoint before anyone races.
+ *
+ * <p>In maintenance mode ({@code pause}) nothing is stopped and the key is left to expire, as in
+ * Patroni; the lease guard is disarmed then, so that PostgreSQL outlives the agent. That is the
+ * only place pause disarms it: while the agent runs, the guard stays armed in pause too, so that a
+ * leader whose agent freezes or loses the DCS during the pause is still fenced at its lease
+ * deadline and a resume can never find two writable primaries (Patroni disables its watchdog for
+ * the whole pause).
  */
 final class Shutdown {
 
@@ -52,7 +59,8 @@ final class Shutdown {
             return c.state.shutdown().result();
         }
         if (c.state.settings().pause() && c.state.action() == null) {
-            // Maintenance mode: the operator owns PostgreSQL; the key expires by itself.
+            // Maintenance mode: the operator owns PostgreSQL and stops the agent on purpose (to
+            // upgrade it, say): PostgreSQL keeps running unfenced and the key expires by itself.
             node.lock.disarmGuard();
             log.info("{}: Leader key is not deleted and Postgresql is not stopped due paused state", node.name);
             return done(c, Step.of(CycleAction.SHUTDOWN,

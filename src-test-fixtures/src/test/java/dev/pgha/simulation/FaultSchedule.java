@@ -46,7 +46,9 @@ final class FaultSchedule {
         /** An agent restarts with no memory; PostgreSQL survives, the running operation is killed. */
         RESTART_AGENT(2),
         /** A switchover (or manual failover) request, accepted or refused. */
-        SWITCHOVER(3);
+        SWITCHOVER(3),
+        /** The operator pauses the cluster (maintenance mode) for a while, then resumes it. */
+        PAUSE(2);
 
         final int weight;
 
@@ -88,6 +90,12 @@ final class FaultSchedule {
     private final List<String> faultList = new ArrayList<>();
     private final List<Active> active = new ArrayList<>();
     private int faults;
+    /** While paused: the nodes writable when the pause began or made so by a request since; else null. */
+    private java.util.Set<String> mayWriteInPause;
+    /** While paused: the nodes whose PostgreSQL crashed during the pause (they must stay down). */
+    private final java.util.Set<String> crashedInPause = new java.util.HashSet<>();
+    /** While paused: the nodes whose agent has seen the pause with no action of its own in progress. */
+    private final java.util.Set<String> inPause = new java.util.HashSet<>();
     /** How long the cluster took to converge after everything healed (null until it did). */
     private Duration convergence;
 
@@ -138,6 +146,7 @@ final class FaultSchedule {
         runFor(millis(2 * config.ttl().toMillis()));
         sim.healAll();
         active.clear();
+        setPaused(false);
         note("heal everything");
         long healed = sim.clock().nanoTime();
         if (!runUntilConverged(bound)) {
@@ -174,8 +183,67 @@ final class FaultSchedule {
         if (rnd.nextInt(3) == 0) {
             sim.write(rnd.nextInt(200) == 0 ? 2L << 20 : 1 + rnd.nextInt(16 * 1024));
         }
+        notePause();
         sim.step();
         invariants.check();
+        checkPause();
+    }
+
+    /**
+     * Before a step: which nodes are in pause. A node that has not seen the pause yet decides as
+     * before, and what it started before it saw the pause (a promotion, a start) may still finish,
+     * as in Patroni; so such a node may become writable in the coming step.
+     */
+    private void notePause() {
+        if (mayWriteInPause == null) {
+            return;
+        }
+        for (SimulatedNode n : sim.nodes()) {
+            if (inPause.contains(n.name())) {
+                continue;
+            }
+            dev.pgha.HaStatus st = n.controller().status();
+            if (st.paused() && st.actionInProgress() == null) {
+                inPause.add(n.name());
+            } else {
+                mayWriteInPause.add(n.name());
+            }
+        }
+    }
+
+    /** Invariant 6: while paused, only a request makes a new primary, and a crashed PostgreSQL stays down. */
+    private void checkPause() {
+        if (mayWriteInPause == null) {
+            return;
+        }
+        for (String w : sim.writablePrimaries()) {
+            if (!mayWriteInPause.contains(w)) {
+                throw new InvariantViolation(Invariant.PAUSE, w + " became writable in pause without a request");
+            }
+        }
+        for (String n : crashedInPause) {
+            if (sim.node(n).postgres().isPostmasterRunning()) {
+                throw new InvariantViolation(Invariant.PAUSE, "the crashed PostgreSQL of " + n + " was started in pause");
+            }
+        }
+    }
+
+    private void setPaused(boolean paused) {
+        if (paused == (mayWriteInPause != null)) {
+            return;
+        }
+        var config = sim.dcs().snapshot().config();
+        java.util.Map<String, Object> data = new java.util.LinkedHashMap<>(config.data());
+        if (paused) {
+            data.put("pause", true);
+            mayWriteInPause = new java.util.HashSet<>(sim.writablePrimaries());
+        } else {
+            data.remove("pause");
+            mayWriteInPause = null;
+            crashedInPause.clear();
+            inPause.clear();
+        }
+        sim.dcs().putConfig(new dev.pgha.cluster.ClusterConfig(data, 0));
     }
 
     // ---------------------------------------------------------------- faults
@@ -204,7 +272,15 @@ final class FaultSchedule {
         switch (kind) {
             case CRASH -> {
                 note("crash PostgreSQL of " + target);
-                sim.crashPostgres(target);
+                if (sim.crashPostgres(target) && inPause.contains(target)) {
+                    crashedInPause.add(target);
+                }
+            }
+            case PAUSE -> {
+                Duration d = faultDuration().multipliedBy(2);
+                note("pause the cluster for " + SimulationConfig.s(d));
+                active.add(new Active(kind, null, now + d.toNanos()));
+                setPaused(true);
             }
             case FREEZE, PARTITION, SLOW_DCS -> {
                 Duration d = faultDuration();
@@ -231,6 +307,7 @@ final class FaultSchedule {
             }
             case RESTART_AGENT -> {
                 note("restart the agent of " + target);
+                inPause.remove(target); // a new agent: it sees the pause again
                 active.removeIf(a -> a.kind() == Kind.FREEZE && target.equals(a.node()));
                 sim.restartAgent(target);
             }
@@ -240,6 +317,9 @@ final class FaultSchedule {
     }
 
     private void request(List<String> names) {
+        if (mayWriteInPause != null) {
+            mayWriteInPause.addAll(names); // in pause a request may make any candidate primary
+        }
         String via = names.get(rnd.nextInt(names.size()));
         String someone = names.get(rnd.nextInt(names.size()));
         int how = rnd.nextInt(10);
@@ -290,6 +370,12 @@ final class FaultSchedule {
                     if (active.stream().noneMatch(b -> b.kind() == Kind.DCS_DOWN)) {
                         note("DCS back");
                         sim.setDcsAvailable(true);
+                    }
+                }
+                case PAUSE -> {
+                    if (active.stream().noneMatch(b -> b.kind() == Kind.PAUSE)) {
+                        note("resume the cluster");
+                        setPaused(false);
                     }
                 }
                 default -> throw new AssertionError(a);

@@ -27,7 +27,8 @@ final class InvariantViolation extends RuntimeException {
         LEASE_FENCING("2 no writes after the lease deadline"),
         POSTGRES_CONTRACT("3 PostgresProcess contract kept"),
         CYCLE_NEVER_FAILS("4 runCycle never throws or reports a bug"),
-        CONVERGENCE("5 convergence within the bound");
+        CONVERGENCE("5 convergence within the bound"),
+        PAUSE("6 in pause, no automatic promotion and no restart of a crashed PostgreSQL");
 
         private final String label;
 
