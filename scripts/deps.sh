@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the system binaries the tests use are present: the PostgreSQL 15 server binaries, etcd,
-# and Patroni's patronictl (the etcd adapter's interoperability test), from Debian's postgresql-15,
-# etcd-server, etcd-client and patroni packages.
+# Patroni's patronictl (the etcd adapter's interoperability test) and Prometheus' promtool (the REST
+# API's metrics test), from Debian's postgresql-15, etcd-server, etcd-client, patroni and prometheus
+# packages.
 #
 # - Everything present: prints one line and succeeds.
 # - Something missing, running as root on Debian: one `apt-get update`, then one `apt-get install`.
@@ -19,7 +20,7 @@ if [ "${1:-}" = "--postgres" ]; then
     POSTGRES_ONLY=true
     PACKAGES=(postgresql-15)
 else
-    PACKAGES=(postgresql-15 etcd-server etcd-client patroni)
+    PACKAGES=(postgresql-15 etcd-server etcd-client patroni prometheus)
 fi
 APT_COMMAND="apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"
 
@@ -28,6 +29,7 @@ missing_binaries() {
         command -v etcd >/dev/null 2>&1 || echo "etcd (package etcd-server)"
         command -v etcdctl >/dev/null 2>&1 || echo "etcdctl (package etcd-client)"
         command -v patronictl >/dev/null 2>&1 || echo "patronictl (package patroni)"
+        command -v promtool >/dev/null 2>&1 || echo "promtool (package prometheus)"
     fi
     local bindir=""
     if command -v pg_config >/dev/null 2>&1; then
@@ -56,7 +58,7 @@ present() {
     if [ "$POSTGRES_ONLY" = true ]; then
         echo "PostgreSQL server binaries in $(pg_config --bindir)"
     else
-        echo "PostgreSQL server binaries in $(pg_config --bindir), $(command -v etcd), $(command -v patronictl)"
+        echo "PostgreSQL server binaries in $(pg_config --bindir), $(command -v etcd), $(command -v patronictl), $(command -v promtool)"
     fi
 }
 
@@ -75,7 +77,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
     if [ "$POSTGRES_ONLY" = true ]; then
         echo "This is not a Debian-like system (no apt-get): install the PostgreSQL 15 server binaries by hand." >&2
     else
-        echo "This is not a Debian-like system (no apt-get): install PostgreSQL 15, etcd 3.4+ and Patroni 3 (patronictl) by hand." >&2
+        echo "This is not a Debian-like system (no apt-get): install PostgreSQL 15, etcd 3.4+, Patroni 3 (patronictl) and Prometheus (promtool) by hand." >&2
     fi
     exit 1
 fi

@@ -2,6 +2,7 @@ package dev.pgha.examples;
 
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
+import dev.pgha.ClusterAdmin;
 import dev.pgha.HaClock;
 import dev.pgha.HaController;
 import dev.pgha.cluster.ClusterView;
@@ -12,6 +13,8 @@ import dev.pgha.dcs.etcd.EtcdDcsClientBuilder;
 import dev.pgha.dcs.inmemory.InMemoryDcs;
 import dev.pgha.fencing.PostmasterGuard;
 import dev.pgha.postgres.local.LocalPostgres;
+import dev.pgha.rest.RestApi;
+import dev.pgha.rest.RestServer;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,6 +48,8 @@ public final class Agent {
     private final LocalPostgres postgres;
     private final PostmasterGuard guard;
     private final AgentLoop loop;
+    private final RestApi api;
+    private RestServer server;
 
     /** Builds the agent's parts; nothing runs until {@link #start()}. */
     public Agent(AgentSettings settings) {
@@ -57,6 +62,8 @@ public final class Agent {
         HaController controller = HaController.builder().config(settings.ha()).dcs(dcs).postgres(postgres)
                 .listener(postgres.listener()).leaseGuard(guard).build();
         this.loop = new AgentLoop(settings.name(), controller, dcs, this::logCycle);
+        this.api = RestApi.builder().controller(controller).config(settings.ha())
+                .admin(ClusterAdmin.of(settings.ha(), dcs)).settings(settings.rest()).build();
     }
 
     /** The DCS client the settings describe. */
@@ -77,6 +84,7 @@ public final class Agent {
         log.info("starting pgha agent: scope {}, member {}, DCS {}{}, data directory {}", settings.scope(),
                 settings.name(), settings.dcsType(), settings.dcsType().equals("etcd") ? " " + settings.etcdHosts() : "",
                 settings.postgres().dataDir());
+        server = RestServer.start(api);
         loop.start();
         return this;
     }
@@ -100,6 +108,9 @@ public final class Agent {
     public boolean stop() {
         log.info("shutting down (graceful: stop PostgreSQL, release the leader key)");
         boolean done = loop.shutdown(settings.shutdownTimeout());
+        if (server != null) {
+            server.close();
+        }
         if (!done) {
             log.warn("shutdown did not complete within {} s", settings.shutdownTimeout().toSeconds());
         }

@@ -82,6 +82,7 @@ public final class AgentCluster implements AutoCloseable {
                 s.put("postgresql.data_dir", dir.resolve("data").toString());
                 s.put("postgresql.work_dir", dir.resolve("work").toString());
                 s.put("postgresql.port", Integer.toString(port));
+                s.put("restapi.listen", "127.0.0.1:" + TempPostgres.freePort());
                 s.put("postgresql.authentication.superuser.password_file", suPw.toString());
                 s.put("postgresql.authentication.replication.password_env", "PGHA_REPLICATION_PASSWORD");
                 s.put("postgresql.parameters.fsync", "off");

@@ -7,6 +7,7 @@ import dev.pgha.cluster.MemberTags;
 import dev.pgha.fencing.PostmasterGuard;
 import dev.pgha.postgres.local.Credentials;
 import dev.pgha.postgres.local.LocalPostgresConfig;
+import dev.pgha.rest.RestSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -41,10 +42,12 @@ import java.util.function.Function;
  * @param shutdownTimeout how long a graceful shutdown may take before the agent exits anyway
  * @param watchdogMode  fencing with {@link PostmasterGuard}: off, automatic or required
  * @param safetyMargin  how long before the lease deadline the guard fences
+ * @param rest          the REST API's settings ({@code restapi.*}); its {@code api_url} is published
  */
 public record AgentSettings(String scope, String name, String dcsType, List<String> etcdHosts, String namespace,
                             String etcdUser, String etcdPassword, HaConfig ha, LocalPostgresConfig postgres,
-                            Duration shutdownTimeout, PostmasterGuard.Mode watchdogMode, Duration safetyMargin) {
+                            Duration shutdownTimeout, PostmasterGuard.Mode watchdogMode, Duration safetyMargin,
+                            RestSettings rest) {
 
     /** Patroni's {@code bootstrap.dcs}: written to the DCS by the member that bootstraps the cluster. */
     static final String DCS = "bootstrap.dcs.";
@@ -106,6 +109,17 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         for (HaListener.Callback cb : HaListener.Callback.values()) {
             k.put("postgresql.callbacks." + cb.patroniName(), "");
         }
+        k.put("restapi.listen", "127.0.0.1:8008");
+        k.put("restapi.connect_address", "");
+        k.put("restapi.authentication.username", "");
+        k.put("restapi.authentication.password_file", "");
+        k.put("restapi.authentication.password_env", "");
+        k.put("restapi.certfile", "");
+        k.put("restapi.keyfile", "");
+        k.put("restapi.keyfile_password_file", "");
+        k.put("restapi.keyfile_password_env", "");
+        k.put("restapi.cafile", "");
+        k.put("restapi.verify_client", "none");
         for (String dcs : DCS_KEYS) {
             k.put(DCS + dcs, k.get(dcs));
         }
@@ -174,9 +188,10 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             throw new AgentSettingsException("etcd.username", "required when an etcd password is given");
         }
 
+        RestSettings rest = r.rest();
         HaConfig ha;
         try {
-            ha = HaConfig.builder().scope(scope).name(name)
+            ha = HaConfig.builder().scope(scope).name(name).apiUrl(rest.apiUrl())
                     .ttl(r.seconds(r.dcs("ttl"))).loopWait(r.seconds(r.dcs("loop_wait")))
                     .retryTimeout(r.seconds(r.dcs("retry_timeout")))
                     .primaryStartTimeout(r.seconds(r.dcs("primary_start_timeout")))
@@ -243,7 +258,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             throw new AgentSettingsException("postgresql", e.getMessage());
         }
         return new AgentSettings(scope, name, dcsType, hosts, r.string("namespace"), etcdUser, etcdPassword, ha, pg,
-                r.seconds("shutdown_timeout"), r.watchdogMode(), r.seconds("watchdog.safety_margin"));
+                r.seconds("shutdown_timeout"), r.watchdogMode(), r.seconds("watchdog.safety_margin"), rest);
     }
 
     /** Whether the JVM runs as root. */
@@ -357,6 +372,23 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         }
 
         /** The password given by {@code <prefix>.password_file} or {@code <prefix>.password_env}, or null. */
+        /** The {@code restapi.*} settings; passwords come from files or the environment, as every other. */
+        RestSettings rest() {
+            try {
+                RestSettings.Builder b = RestSettings.builder().listen(string("restapi.listen"))
+                        .connectAddress(optional("restapi.connect_address"))
+                        .authentication(optional("restapi.authentication.username"), secret("restapi.authentication"))
+                        .keyfilePassword(secret("restapi.keyfile"))
+                        .verifyClient(RestSettings.VerifyClient.of(string("restapi.verify_client")));
+                path("restapi.certfile", b::certfile);
+                path("restapi.keyfile", b::keyfile);
+                path("restapi.cafile", b::cafile);
+                return b.build();
+            } catch (HaConfigException e) {
+                throw new AgentSettingsException(e.field(), e.getMessage(), true);
+            }
+        }
+
         String secret(String prefix) {
             if (!postgresSecrets && prefix.startsWith("postgresql.")) {
                 return null;

@@ -68,6 +68,7 @@ class AgentProcessTest {
                 "postgresql.data_dir=" + dir.resolve("data"),
                 "postgresql.work_dir=" + dir.resolve("work"),
                 "postgresql.port=" + TempPostgres.freePort(),
+                "restapi.listen=127.0.0.1:" + TempPostgres.freePort(),
                 "postgresql.authentication.superuser.password_file=" + suPw,
                 "postgresql.authentication.replication.password_env=PGHA_TEST_REPL_PW",
                 "postgresql.parameters.fsync=off",

@@ -55,6 +55,33 @@ class AgentSettingsTest {
         assertThat(s.safetyMargin()).isEqualTo(Duration.ofSeconds(5));
         assertThat(s.ha().bootstrapDcs().useSlots()).isTrue();
         assertThat(s.ha().bootstrapDcs().memberSlotsTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(s.rest().listen()).isEqualTo("127.0.0.1:8008");
+        assertThat(s.rest().authentication()).isFalse();
+        assertThat(s.rest().tls()).isFalse();
+        assertThat(s.ha().apiUrl()).isEqualTo("http://127.0.0.1:8008/patroni");
+    }
+
+    @Test
+    void restApiSettingsHavePatronisNamesAndPublishTheApiUrl(@TempDir Path dir) throws Exception {
+        Path pw = Files.writeString(dir.resolve("api.pw"), "s3cret\n");
+        Properties p = minimal();
+        p.setProperty("restapi.listen", "0.0.0.0:8010");
+        p.setProperty("restapi.connect_address", "10.0.0.7:8010");
+        p.setProperty("restapi.authentication.username", "admin");
+        p.setProperty("restapi.authentication.password_file", pw.toString());
+        AgentSettings s = parse(p);
+        assertThat(s.rest().listenHost()).isEqualTo("0.0.0.0");
+        assertThat(s.rest().password()).isEqualTo("s3cret");
+        assertThat(s.ha().apiUrl()).isEqualTo("http://10.0.0.7:8010/patroni");
+        Properties noConnect = minimal();
+        noConnect.setProperty("restapi.listen", "0.0.0.0:8010");
+        fails(noConnect, "restapi.connect_address", "must be set");
+        Properties bad = minimal();
+        bad.setProperty("restapi.verify_client", "sometimes");
+        fails(bad, "restapi.verify_client", "none, optional or required");
+        Properties inFile = minimal();
+        inFile.setProperty("restapi.authentication.password", "x");
+        fails(inFile, "restapi.authentication.password", "passwords are not accepted");
     }
 
     @Test
