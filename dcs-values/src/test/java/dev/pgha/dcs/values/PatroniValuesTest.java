@@ -123,6 +123,31 @@ class PatroniValuesTest {
     }
 
     @Test
+    void aScheduledRestartAndPauseAreWrittenAsPatroniWritesThemAndReadBack() {
+        // Patroni 3.0.2's touch_member(): scheduled_restart and pause after the WAL fields
+        String patroni = "{\"conn_url\":\"postgres://127.0.0.1:55431/postgres\",\"state\":\"running\","
+                + "\"role\":\"master\",\"version\":\"3.0.2\",\"xlog_location\":151090208,\"timeline\":13,"
+                + "\"scheduled_restart\":{\"schedule\":\"2026-12-02T20:00:00+00:00\"},\"pause\":true}";
+        Member leader = new Member("node1", "postgres://127.0.0.1:55431/postgres", null, "running", "primary", "3.0.2",
+                151090208L, null, null, null, 13L, MemberTags.DEFAULT, false, false, false,
+                "2026-12-02T20:00:00+00:00", true);
+
+        assertThat(PatroniValues.encodeMember(leader)).isEqualTo(patroni);
+        assertThat(read(PatroniValues.decodeMember("node1", patroni))).isEqualTo(leader);
+        assertThat(problems.isEmpty()).isTrue();
+        // Patroni's own value carries the postmaster start time and filters too: the schedule is read
+        Member patroniWritten = read(PatroniValues.decodeMember("node1", "{\"scheduled_restart\":{\"schedule\":"
+                + "\"2026-12-02T20:00:00+00:00\",\"postmaster_start_time\":\"2026-12-02 18:00:00.1+00:00\","
+                + "\"postgres_version\":\"16.1\"}}"));
+        assertThat(patroniWritten.scheduledRestart()).isEqualTo("2026-12-02T20:00:00+00:00");
+        // odd values read as absent, with a problem reported
+        Member odd = read(PatroniValues.decodeMember("node1", "{\"scheduled_restart\":\"soon\",\"pause\":\"x\"}"));
+        assertThat(odd.scheduledRestart()).isNull();
+        assertThat(odd.pause()).isFalse();
+        assertThat(problems.toString()).contains("scheduled_restart").contains("pause");
+    }
+
+    @Test
     void oddMemberValuesReadAsWhatCanBeUsed() {
         assertThat(read(PatroniValues.decodeMember("x", "{"))).isEqualTo(Member.named("x"));
         assertThat(read(PatroniValues.decodeMember("x", "[1,2]"))).isEqualTo(Member.named("x"));
