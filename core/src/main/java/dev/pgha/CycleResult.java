@@ -16,9 +16,23 @@ import java.util.Optional;
  * @param nextCycleIn   when the host should run the next cycle (zero: at once)
  * @param leaseDeadline while the lock is held, the wall-clock instant the lease expires unless
  *                      renewed; null otherwise
+ * @param finishedAt    when the cycle ended, on the controller's wall clock (null when unknown):
+ *                      with {@code nextCycleIn}, when the next one is due (Patroni's
+ *                      {@code next_run}, which its {@code /liveness} check compares with now)
  */
 public record CycleResult(CycleAction action, String message, PostgresRole role, boolean lockHeld,
-                          Duration nextCycleIn, Instant leaseDeadline) {
+                          Duration nextCycleIn, Instant leaseDeadline, Instant finishedAt) {
+
+    /** A result without its end time: the components of earlier versions of this record. */
+    public CycleResult(CycleAction action, String message, PostgresRole role, boolean lockHeld,
+                       Duration nextCycleIn, Instant leaseDeadline) {
+        this(action, message, role, lockHeld, nextCycleIn, leaseDeadline, null);
+    }
+
+    /** When the next cycle is due, or null when the end time is unknown. */
+    public Instant nextCycleDue() {
+        return finishedAt == null ? null : finishedAt.plus(nextCycleIn);
+    }
 
     /** Rejects missing values. */
     public CycleResult {

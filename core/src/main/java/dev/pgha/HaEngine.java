@@ -272,7 +272,7 @@ final class HaEngine {
         Instant deadline = node.lock.deadline(c.state);
         String message = c.state.settings().pause() ? "PAUSE: " + step.message() : step.message();
         lastResult = new CycleResult(step.action(), message, c.state.roleOrUninitialized(), deadline != null,
-                next, deadline);
+                next, deadline, node.clock.wallTime());
         log.debug("{}: {}", node.name, message);
         return lastResult;
     }

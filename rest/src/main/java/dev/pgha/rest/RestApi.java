@@ -5,7 +5,6 @@ import dev.pgha.HaClock;
 import dev.pgha.HaConfig;
 import dev.pgha.HaController;
 import dev.pgha.HaStatus;
-import dev.pgha.CycleResult;
 import dev.pgha.postgres.PostgresState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -58,11 +56,8 @@ public final class RestApi {
     private final Actions actions;
     private final byte[] authKey;
     private final String member;
-    /** The last cycle result seen and when it was first seen: how liveness tells a loop that stopped. */
-    private final AtomicReference<Seen> lastCycle = new AtomicReference<>();
-
-    private record Seen(CycleResult result, long atNanos) {
-    }
+    /** When this handler was built (clock nanos): liveness before the first cycle. */
+    private final long started;
 
     private RestApi(Builder b) {
         this.controller = Objects.requireNonNull(b.controller, "controller");
@@ -73,7 +68,7 @@ public final class RestApi {
         this.actions = new Actions(member, controller, Objects.requireNonNull(b.admin, "admin"), clock, b.idle);
         this.authKey = settings.authentication() ? Base64.getEncoder()
                 .encode((settings.username() + ":" + settings.password()).getBytes(StandardCharsets.UTF_8)) : null;
-        lastCycle.set(new Seen(controller.status().lastResult(), clock.nanoTime()));
+        this.started = clock.nanoTime();
     }
 
     /** A builder; controller, config, admin and settings are required. */
@@ -94,7 +89,6 @@ public final class RestApi {
     /** Answers one request. Never throws for what the client sent. */
     public RestResponse handle(RestRequest request) {
         HaStatus s = controller.status();
-        observe(s);
         String segment = firstSegment(request.path());
         try {
             return switch (request.method()) {
@@ -219,12 +213,15 @@ public final class RestApi {
         if (s.paused()) {
             return 200;
         }
-        Seen seen = lastCycle.get();
         boolean primary = (s.role() == dev.pgha.postgres.PostgresRole.PRIMARY
                 || s.role() == dev.pgha.postgres.PostgresRole.PROMOTED) && s.postgresState() == PostgresState.RUNNING;
         Duration threshold = s.settings().ttl().multipliedBy(primary ? 1 : 2);
-        Duration next = seen.result() == null ? Duration.ZERO : seen.result().nextCycleIn();
-        return clock.nanoTime() - seen.atNanos() < next.plus(threshold).toNanos() ? 200 : 503;
+        java.time.Instant due = s.lastResult() == null ? null : s.lastResult().nextCycleDue();
+        if (due == null) {
+            // no cycle yet: alive for a first ttl after the API started
+            return clock.nanoTime() - started < threshold.toNanos() ? 200 : 503;
+        }
+        return clock.wallTime().isBefore(due.plus(threshold)) ? 200 : 503;
     }
 
     /** Patroni's {@code do_GET_readiness}: the leader, or a running PostgreSQL with the DCS reachable. */
@@ -236,13 +233,6 @@ public final class RestApi {
             return s.dcsLastSeen() != null ? 200 : 503;
         }
         return 503;
-    }
-
-    private void observe(HaStatus s) {
-        Seen seen = lastCycle.get();
-        if (seen.result() != s.lastResult()) {
-            lastCycle.compareAndSet(seen, new Seen(s.lastResult(), clock.nanoTime()));
-        }
     }
 
     private static String firstSegment(String path) {

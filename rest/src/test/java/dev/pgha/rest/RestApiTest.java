@@ -48,6 +48,22 @@ class RestApiTest {
     }
 
     @Test
+    void livenessFailsOnceTheLoopStopsAndNotInPause() {
+        // given a converged cluster: every member is alive
+        String l = c.leader();
+        String r = c.replica();
+        assertThat(code(l, "GET", "/liveness")).isEqualTo(200);
+
+        // when the leader's agent stops cycling for longer than its next cycle plus ttl
+        c.sim.freeze(l, true);
+        c.sim.runFor(Duration.ofSeconds(50));
+
+        // then its liveness fails, while the replica's, still cycling, passes
+        assertThat(code(l, "GET", "/liveness")).isEqualTo(503);
+        assertThat(code(r, "GET", "/liveness")).isEqualTo(200);
+    }
+
+    @Test
     void lagLimitsReadAsPatronisSizes() {
         assertThat(HealthCheck.bytes("1MB")).isEqualTo(1L << 20);
         assertThat(HealthCheck.bytes("16 kB")).isEqualTo(16L << 10);
