@@ -154,6 +154,44 @@ class ThreeNodeClusterTest {
     }
 
     @Test
+    void in_pause_a_killed_primary_is_not_restarted_nor_failed_over_and_resume_recovers() throws Exception {
+        // given a running cluster in pause: every member publishes pause
+        String leader = givenARunningClusterOfThree(AgentCluster.builder());
+        write(leader, 1, 100);
+        dev.pgha.ClusterAdmin admin = dev.pgha.ClusterAdmin.of(
+                dev.pgha.HaConfig.builder().scope(cluster.scope()).name("operator").build(), cluster.dcs());
+        assertThat(admin.patchConfig(java.util.Map.of("pause", true)).ok()).isTrue();
+        await("every member publishes pause", () -> cluster.view().members().size() == 3
+                && cluster.view().members().stream().allMatch(dev.pgha.cluster.Member::pause));
+
+        // when the primary's postmaster is killed with SIGKILL while its agent runs on
+        long t0 = System.nanoTime();
+        long killed = cluster.killPostmaster(leader);
+
+        // then its agent gives up the key but does not start PostgreSQL, over many cycles
+        await("the leader's agent reported 'postgres is not running' in pause ten times", () -> cluster.log(leader)
+                .split("PAUSE: postgres is not running", -1).length > 10);
+        assertThat(cluster.log(leader)).contains("PAUSE: removed leader lock because postgres is not running");
+        assertThat(cluster.postmasterPid(leader).filter(p -> p != killed)).as("a new postmaster").isEmpty();
+        assertThat(cluster.acceptsWrites(leader)).isFalse();
+        // and nobody took over: no leader key, no other server accepted writes
+        assertThat(cluster.leader()).isEmpty();
+        for (String n : cluster.names()) {
+            assertThat(sampler.firstWritable(n, t0)).as(n + " accepted writes in pause").isNull();
+        }
+
+        // when the operator resumes
+        assertThat(admin.patchConfig(java.util.Map.of("pause", false)).ok()).isTrue();
+
+        // then the cluster recovers by itself: a leader, two replicas streaming from it, nothing lost
+        await("a leader with two streaming replicas again",
+                () -> cluster.leader().map(cluster::isHealthyWithLeader).orElse(false));
+        String next = cluster.leader().orElseThrow();
+        assertThat(rowsUpTo(next, 100)).isEqualTo(100);
+        thenNoTwoServersEverAcceptedWritesAtOnce();
+    }
+
+    @Test
     void a_crashed_postmaster_fails_over_when_primary_start_timeout_is_zero_twice_in_a_row() throws Exception {
         // given a running cluster with primary_start_timeout 0 and rows replayed on every member
         String leader = givenARunningClusterOfThree(AgentCluster.builder().setting("primary_start_timeout", "0"));
