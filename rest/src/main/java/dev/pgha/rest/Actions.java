@@ -219,8 +219,10 @@ final class Actions {
         Instant writtenAt = clock.wallTime();
         ActionResult r = leader != null ? admin.switchover(leader, candidate, at) : admin.failover(candidate);
         if (!r.accepted()) {
-            log.info("{}: {} refused: {}", member, action, r.message());
-            return RestResponse.text(r.message().contains("in the past") ? 422 : 412, r.message());
+            // a failover naming the leader is written as a switchover: say it in the request's word
+            String message = r.message().startsWith("switchover ") ? action + r.message().substring(10) : r.message();
+            log.info("{}: {} refused: {}", member, action, message);
+            return RestResponse.text(message.contains("in the past") ? 422 : 412, message);
         }
         if (at != null) {
             return RestResponse.text(202, title + " scheduled");
