@@ -51,6 +51,7 @@ public final class AgentCluster implements AutoCloseable {
     private final DcsClient observer;
     private final Map<String, Process> agents = new TreeMap<>();
     private final Map<String, Integer> ports = new TreeMap<>();
+    private final Map<String, Integer> restPorts = new TreeMap<>();
 
     private AgentCluster(Builder b) {
         this.scope = b.scope;
@@ -82,7 +83,9 @@ public final class AgentCluster implements AutoCloseable {
                 s.put("postgresql.data_dir", dir.resolve("data").toString());
                 s.put("postgresql.work_dir", dir.resolve("work").toString());
                 s.put("postgresql.port", Integer.toString(port));
-                s.put("restapi.listen", "127.0.0.1:" + TempPostgres.freePort());
+                int restPort = TempPostgres.freePort();
+                restPorts.put(name, restPort);
+                s.put("restapi.listen", "127.0.0.1:" + restPort);
                 s.put("postgresql.authentication.superuser.password_file", suPw.toString());
                 s.put("postgresql.authentication.replication.password_env", "PGHA_REPLICATION_PASSWORD");
                 s.put("postgresql.parameters.fsync", "off");
@@ -132,6 +135,14 @@ public final class AgentCluster implements AutoCloseable {
     /** The port of {@code name}'s PostgreSQL on 127.0.0.1. */
     public int port(String name) {
         return ports.get(check(name));
+    }
+
+    /**
+     * The port of {@code name}'s REST API on 127.0.0.1 (its {@code restapi.listen}, unless a test
+     * overrode that setting).
+     */
+    public int restPort(String name) {
+        return restPorts.get(check(name));
     }
 
     /** The properties file of {@code name} (written when its agent starts). */
