@@ -36,13 +36,14 @@ final class Demotion {
     }
 
     private final Node node;
-    private final Rewinder rewinder;
+    /** The repair of diverged data (pg_rewind or a new clone, which then follows through this unit). */
+    final Rewinder rewinder;
     /** The member slots: the leader's duty, and a replica's clean-up of slots left from when it led. */
     final SlotKeeper slots;
 
-    Demotion(Node node, Rewinder rewinder) {
+    Demotion(Node node) {
         this.node = node;
-        this.rewinder = rewinder;
+        this.rewinder = new Rewinder(node, this);
         this.slots = new SlotKeeper(node);
     }
 

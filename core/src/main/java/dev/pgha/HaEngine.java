@@ -47,8 +47,8 @@ final class HaEngine {
     HaEngine(HaConfig config, DcsClient dcs, PostgresProcess postgres, HaClock clock, HaListener listener,
                     LeaseGuard leaseGuard) {
         this.node = new Node(config, dcs, postgres, clock, listener, leaseGuard);
-        Rewinder rewinder = new Rewinder(node);
-        this.demotion = new Demotion(node, rewinder);
+        this.demotion = new Demotion(node);
+        Rewinder rewinder = demotion.rewinder;
         this.leadership = new Leadership(node, demotion);
         this.recovery = new Recovery(node, demotion, rewinder, leadership);
         this.bootstrapper = new Bootstrapper(node, demotion);

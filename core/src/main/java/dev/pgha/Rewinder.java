@@ -3,6 +3,7 @@ package dev.pgha;
 import dev.pgha.cluster.Member;
 import dev.pgha.postgres.ControlData;
 import dev.pgha.postgres.PostgresOperation;
+import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.StopMode;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -21,9 +22,11 @@ final class Rewinder {
     enum State { INITIAL, CHECK, NEED, NOT_NEED, SUCCESS, FAILED }
 
     private final Node node;
+    private final Demotion demotion;
 
-    Rewinder(Node node) {
+    Rewinder(Node node, Demotion demotion) {
         this.node = node;
+        this.demotion = demotion;
     }
 
     /** Asks for a divergence check on the next opportunity (only when a repair is allowed). */
@@ -144,7 +147,11 @@ final class Rewinder {
         return null;
     }
 
-    /** Wipes the data directory and clones it again from {@code leader}, then follows it. */
+    /**
+     * Wipes the data directory and clones it again from {@code leader}, then starts it following
+     * the leader at once, as Patroni's {@code clone()} does: a fresh clone left stopped would look
+     * like a crashed primary ({@code in production}) to the next cycle.
+     */
     Step reinitialize(Cycle c, Member leader, String actionName) {
         Step report = Step.of(CycleAction.REINITIALIZE, actionName);
         if (c.pg.postmasterRunning()) {
@@ -165,7 +172,10 @@ final class Rewinder {
                 node.postgres.removeDataDirectory();
                 return null;
             }
+            log.info("{}: bootstrapped from leader '{}'", node.name, leader.name());
             later.state = later.state.withRewind(State.INITIAL).withKnownTimeline(0, later.state.knownTimelineCreator());
+            node.setRole(later, PostgresRole.REPLICA);
+            demotion.startFollowing(later, node.nodeToFollow(later.cluster).orElse(null), actionName);
             return null;
         }, null);
         return null;

@@ -112,8 +112,18 @@ final class FakeDataDirectory {
     }
 
     /**
-     * A base backup or pg_rewind from {@code source}: this directory holds the source's WAL up to
-     * its current end, on its timeline, and must recover from there as a standby.
+     * A base backup from {@code source}: as {@link #copyFrom}, but pg_control is the source's own,
+     * copied while it ran ("in production" from a primary, "in archive recovery" from a standby),
+     * as {@code pg_controldata} shows it on a fresh {@code pg_basebackup}.
+     */
+    void baseBackupFrom(FakeDataDirectory source, String newUpstream) {
+        copyFrom(source, newUpstream);
+        clusterState = source.clusterState;
+    }
+
+    /**
+     * pg_rewind from {@code source}: this directory holds the source's WAL up to its current end,
+     * on its timeline, and must recover from there as a standby ("in archive recovery").
      */
     void copyFrom(FakeDataDirectory source, String newUpstream) {
         state = DataDirectoryState.INITIALIZED;

@@ -213,7 +213,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
             if (gone != null) {
                 return gone;
             }
-            data.copyFrom(src.data, src.name());
+            data.baseBackupFrom(src.data, src.name());
             move(STOPPED);
             return null;
         }, why -> {

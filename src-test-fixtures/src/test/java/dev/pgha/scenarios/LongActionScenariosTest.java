@@ -33,7 +33,11 @@ class LongActionScenariosTest {
 
     /** A replica following "leader", which holds the key; cycles ran until nothing was left to do. */
     private static HaScenario replicaFollowingLeader(FakeTimings timings) {
-        HaScenario ha = HaScenario.create(b -> b, timings).runningReplicaOf("leader");
+        return replicaFollowingLeader(timings, false);
+    }
+
+    private static HaScenario replicaFollowingLeader(FakeTimings timings, boolean usePgRewind) {
+        HaScenario ha = HaScenario.create(b -> b.usePgRewind(usePgRewind), timings).runningReplicaOf("leader");
         ha.given(Clusters.builder().initialize(ha.systemId()).leader("leader")
                 .member(Members.primary("leader", ha.postgres().walPosition().value())).build());
         ha.runCycle(); // the agent's first cycle points primary_conninfo at the leader
@@ -120,6 +124,28 @@ class LongActionScenariosTest {
         assertThat(ha.postgres().isWritable()).isFalse();
         assertThat(ha.postgres().upstream()).isEqualTo("leader");
         assertThat(ha.postgres().systemIdentifier()).isEqualTo(leaderSystemId);
+        assertThat(ha.world().violations()).isEmpty();
+    }
+
+    @Test
+    void a_reinitialized_replica_follows_the_leader_at_once_and_gets_no_crash_recovery() {
+        // given a replica following the leader, with use_pg_rewind on
+        HaScenario ha = replicaFollowingLeader(FakeTimings.INSTANT, true);
+
+        // when the operator asks for a reinitialize and it runs
+        assertThat(ha.controller().reinitialize().accepted()).isTrue();
+        ha.runCycles(3);
+
+        // then the fresh clone (whose pg_control, copied from the running primary, says "in
+        // production") is started following the leader by the reinitialize itself: no single-user
+        // crash recovery, which would write a checkpoint the leader's WAL never had
+        CycleResult r = ha.runCycle();
+        assertThat(r.message()).isEqualTo(FOLLOWING_LEADER);
+        assertThat(ha.postgres().count(FakeOperation.Kind.CRASH_RECOVERY)).isZero();
+        assertThat(ha.postgres().lastOperation(FakeOperation.Kind.FOLLOW).orElseThrow().description())
+                .contains("leader");
+        assertThat(ha.postgres().isPostmasterRunning()).isTrue();
+        assertThat(ha.postgres().upstream()).isEqualTo("leader");
         assertThat(ha.world().violations()).isEmpty();
     }
 

@@ -42,7 +42,8 @@ class FakeReplicationTest {
         assertThat(r.systemIdentifier()).isEqualTo(p.systemIdentifier());
         assertThat(r.upstream()).isEqualTo("p");
         assertThat(r.walPosition()).isEqualTo(p.walPosition());
-        assertThat(r.controlData().clusterState()).isEqualTo("in archive recovery");
+        // pg_basebackup copies the running primary's pg_control
+        assertThat(r.controlData().clusterState()).isEqualTo("in production");
 
         assertThat(sim.finish(r.follow(member(p)))).isEqualTo(Outcome.SUCCEEDED);
         assertThat(r.isWritable()).isFalse();
