@@ -43,12 +43,22 @@ import java.util.TreeMap;
  *                             (default none)
  * @param pause                {@code pause}: maintenance mode, Patroni's {@code patronictl pause}: no
  *                             automatic failover, promotion, start, stop or bootstrap (default false)
+ * @param synchronousMode      {@code synchronous_mode}: off, on ({@code FIRST n}) or quorum ({@code ANY n})
+ *                             (default off)
+ * @param synchronousModeStrict {@code synchronous_mode_strict}: with no synchronous standby left,
+ *                             commits wait rather than the primary turning asynchronous (default false)
+ * @param synchronousNodeCount {@code synchronous_node_count}: how many synchronous standbys the primary
+ *                             keeps, at least 1 (default 1)
+ * @param maximumLagOnSyncnode {@code maximum_lag_on_syncnode}: bytes a synchronous standby may lag behind
+ *                             the most advanced replica before another takes its place; 0 or less never
+ *                             swaps (default -1)
  */
 public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTimeout, Duration primaryStartTimeout,
                               Duration primaryStopTimeout, long maximumLagOnFailover, boolean checkTimeline,
                               boolean usePgRewind, boolean useSlots, Duration memberSlotsTtl,
                               List<IgnoreSlot> ignoreSlots, Map<String, String> postgresqlParameters,
-                              boolean pause) {
+                              boolean pause, SynchronousMode synchronousMode, boolean synchronousModeStrict,
+                              int synchronousNodeCount, long maximumLagOnSyncnode) {
 
     /** pgha's defaults, which also stand for settings the {@code config} key leaves out. */
     public static final ClusterSettings DEFAULTS = builder().build();
@@ -88,6 +98,32 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         }
     }
 
+    /** Patroni's {@code synchronous_mode}. */
+    public enum SynchronousMode {
+        /** Asynchronous replication: a failover may lose up to {@code maximum_lag_on_failover} bytes. */
+        OFF("off"),
+        /** {@code synchronous_standby_names = 'FIRST n (...)'}: only a listed synchronous standby may be promoted. */
+        ON("on"),
+        /** {@code synchronous_standby_names = 'ANY n (...)'}: a new primary needs the quorum's votes. */
+        QUORUM("quorum");
+
+        private final String patroniName;
+
+        SynchronousMode(String patroniName) {
+            this.patroniName = patroniName;
+        }
+
+        /** The value as Patroni writes it in the {@code config} key ({@code on} is written as {@code true}). */
+        public String patroniName() {
+            return patroniName;
+        }
+
+        /** Whether synchronous replication is on, in either form. */
+        public boolean isSynchronous() {
+            return this != OFF;
+        }
+    }
+
     /** Validates every field; see the class description for the rules. */
     public ClusterSettings {
         requirePositive("ttl", ttl);
@@ -107,6 +143,10 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
                             + " (a primary cut off from the DCS could not demote before its lease expires)");
         }
         ignoreSlots = List.copyOf(Objects.requireNonNullElse(ignoreSlots, List.of()));
+        synchronousMode = Objects.requireNonNullElse(synchronousMode, SynchronousMode.OFF);
+        if (synchronousNodeCount < 1) {
+            throw new HaConfigException("synchronous_node_count", "must be at least 1, was " + synchronousNodeCount);
+        }
         Map<String, String> params = new TreeMap<>();
         Objects.requireNonNullElse(postgresqlParameters, Map.<String, String>of()).forEach((k, v) -> {
             if (k == null || !k.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
@@ -131,7 +171,9 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
                 .primaryStartTimeout(primaryStartTimeout).primaryStopTimeout(primaryStopTimeout)
                 .maximumLagOnFailover(maximumLagOnFailover).checkTimeline(checkTimeline).usePgRewind(usePgRewind)
                 .useSlots(useSlots).memberSlotsTtl(memberSlotsTtl).ignoreSlots(ignoreSlots)
-                .postgresqlParameters(postgresqlParameters).pause(pause);
+                .postgresqlParameters(postgresqlParameters).pause(pause).synchronousMode(synchronousMode)
+                .synchronousModeStrict(synchronousModeStrict).synchronousNodeCount(synchronousNodeCount)
+                .maximumLagOnSyncnode(maximumLagOnSyncnode);
     }
 
     /** Whether {@code ignore_slots} protects the physical slot {@code slot}. */
@@ -190,6 +232,18 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         if (pause) {
             out.put("pause", true);
         }
+        if (synchronousMode != SynchronousMode.OFF) {
+            out.put("synchronous_mode", synchronousMode == SynchronousMode.QUORUM ? "quorum" : true);
+        }
+        if (synchronousModeStrict) {
+            out.put("synchronous_mode_strict", true);
+        }
+        if (synchronousNodeCount != 1) {
+            out.put("synchronous_node_count", synchronousNodeCount);
+        }
+        if (maximumLagOnSyncnode != -1) {
+            out.put("maximum_lag_on_syncnode", maximumLagOnSyncnode);
+        }
         return out;
     }
 
@@ -230,6 +284,10 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         private List<IgnoreSlot> ignoreSlots = List.of();
         private Map<String, String> postgresqlParameters = Map.of();
         private boolean pause;
+        private SynchronousMode synchronousMode = SynchronousMode.OFF;
+        private boolean synchronousModeStrict;
+        private int synchronousNodeCount = 1;
+        private long maximumLagOnSyncnode = -1;
 
         private Builder() {
         }
@@ -319,6 +377,30 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
             return this;
         }
 
+        /** {@code synchronous_mode}. */
+        public Builder synchronousMode(SynchronousMode value) {
+            this.synchronousMode = value;
+            return this;
+        }
+
+        /** {@code synchronous_mode_strict}. */
+        public Builder synchronousModeStrict(boolean value) {
+            this.synchronousModeStrict = value;
+            return this;
+        }
+
+        /** {@code synchronous_node_count}. */
+        public Builder synchronousNodeCount(int value) {
+            this.synchronousNodeCount = value;
+            return this;
+        }
+
+        /** {@code maximum_lag_on_syncnode}, in bytes; 0 or less never swaps a lagging synchronous standby. */
+        public Builder maximumLagOnSyncnode(long bytes) {
+            this.maximumLagOnSyncnode = bytes;
+            return this;
+        }
+
         /**
          * Builds the settings.
          *
@@ -327,7 +409,8 @@ public record ClusterSettings(Duration ttl, Duration loopWait, Duration retryTim
         public ClusterSettings build() {
             return new ClusterSettings(ttl, loopWait, retryTimeout, primaryStartTimeout, primaryStopTimeout,
                     maximumLagOnFailover, checkTimeline, usePgRewind, useSlots, memberSlotsTtl, ignoreSlots,
-                    postgresqlParameters, pause);
+                    postgresqlParameters, pause, synchronousMode, synchronousModeStrict, synchronousNodeCount,
+                    maximumLagOnSyncnode);
         }
     }
 }

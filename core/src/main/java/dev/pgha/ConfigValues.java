@@ -35,6 +35,11 @@ final class ConfigValues {
         b.checkTimeline(bool(data, "check_timeline", d.checkTimeline()));
         b.ignoreSlots(ignoreSlots(data.get("ignore_slots")));
         b.pause(bool(data, "pause", d.pause()));
+        b.synchronousMode(synchronousMode(data.get("synchronous_mode")));
+        b.synchronousModeStrict(bool(data, "synchronous_mode_strict", d.synchronousModeStrict()));
+        long nodeCount = bytes(data, "synchronous_node_count", d.synchronousNodeCount(), "a whole number");
+        b.synchronousNodeCount((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, nodeCount)));
+        b.maximumLagOnSyncnode(bytes(data, "maximum_lag_on_syncnode", d.maximumLagOnSyncnode()));
         Object pg = data.get("postgresql");
         if (pg != null) {
             Map<String, ?> section = object("postgresql", pg);
@@ -73,7 +78,27 @@ final class ConfigValues {
         return Duration.ofMillis(amount.multiply(BigDecimal.valueOf(millisPerUnit)).longValue());
     }
 
+    /** Patroni's words for {@code synchronous_mode}: a boolean (or its words) or {@code quorum}. */
+    private static ClusterSettings.SynchronousMode synchronousMode(Object v) {
+        if (v == null) {
+            return ClusterSettings.SynchronousMode.OFF;
+        }
+        if (v instanceof String s && s.strip().equalsIgnoreCase("quorum")) {
+            return ClusterSettings.SynchronousMode.QUORUM;
+        }
+        try {
+            return bool(Map.of("synchronous_mode", v), "synchronous_mode", false)
+                    ? ClusterSettings.SynchronousMode.ON : ClusterSettings.SynchronousMode.OFF;
+        } catch (HaConfigException e) {
+            throw new HaConfigException("synchronous_mode", "must be on, off or quorum, was " + describe(v));
+        }
+    }
+
     private static long bytes(Map<String, ?> data, String key, long fallback) {
+        return bytes(data, key, fallback, "a whole number of bytes");
+    }
+
+    private static long bytes(Map<String, ?> data, String key, long fallback, String what) {
         Object v = data.get(key);
         if (v == null) {
             return fallback;
@@ -82,7 +107,7 @@ final class ConfigValues {
             BigDecimal n = new BigDecimal(v instanceof Number || v instanceof String ? v.toString().strip() : "x");
             return n.longValueExact();
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new HaConfigException(key, "must be a whole number of bytes, was " + describe(v));
+            throw new HaConfigException(key, "must be " + what + ", was " + describe(v));
         }
     }
 

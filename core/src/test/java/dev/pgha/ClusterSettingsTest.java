@@ -111,8 +111,36 @@ class ClusterSettingsTest {
 
     @Test
     void unknownKeysAreIgnoredAsPatroniDoes() {
-        assertThat(ClusterSettings.fromConfig(Map.of("synchronous_mode", true, "standby_cluster", Map.of())))
+        assertThat(ClusterSettings.fromConfig(Map.of("standby_cluster", Map.of(), "citus", Map.of())))
                 .isEqualTo(ClusterSettings.DEFAULTS);
+    }
+
+    @Test
+    void synchronousModeTakesPatronisWords() {
+        for (Object on : List.of(true, "on", "true", "yes", "1")) {
+            assertThat(ClusterSettings.fromConfig(Map.of("synchronous_mode", on)).synchronousMode()).as("%s", on)
+                    .isEqualTo(ClusterSettings.SynchronousMode.ON);
+        }
+        for (Object off : List.of(false, "off", "false", "no")) {
+            assertThat(ClusterSettings.fromConfig(Map.of("synchronous_mode", off)).synchronousMode()).as("%s", off)
+                    .isEqualTo(ClusterSettings.SynchronousMode.OFF);
+        }
+        assertThat(ClusterSettings.fromConfig(Map.of("synchronous_mode", "Quorum")).synchronousMode())
+                .isEqualTo(ClusterSettings.SynchronousMode.QUORUM);
+    }
+
+    @Test
+    void synchronousSettingsReadBackEqualAndAreWrittenOnlyWhenSet() {
+        ClusterSettings s = ClusterSettings.builder().synchronousMode(ClusterSettings.SynchronousMode.QUORUM)
+                .synchronousModeStrict(true).synchronousNodeCount(2).maximumLagOnSyncnode(1 << 20).build();
+        assertThat(s.toConfig()).containsEntry("synchronous_mode", "quorum").containsEntry("synchronous_mode_strict", true)
+                .containsEntry("synchronous_node_count", 2).containsEntry("maximum_lag_on_syncnode", 1048576L);
+        assertThat(ClusterSettings.fromConfig(s.toConfig())).isEqualTo(s);
+        ClusterSettings on = ClusterSettings.builder().synchronousMode(ClusterSettings.SynchronousMode.ON).build();
+        assertThat(on.toConfig()).containsEntry("synchronous_mode", true)
+                .doesNotContainKeys("synchronous_mode_strict", "synchronous_node_count", "maximum_lag_on_syncnode");
+        assertThat(ClusterSettings.fromConfig(on.toConfig())).isEqualTo(on);
+        assertThat(DynamicSettings.changes(ClusterSettings.DEFAULTS, on)).containsExactly("synchronous_mode (none) -> true");
     }
 
     static Stream<Arguments> badValues() {
@@ -138,7 +166,16 @@ class ClusterSettingsTest {
                 Arguments.of(Map.of("postgresql", Map.of("parameters", Map.of("bad name", "1"))),
                         "postgresql.parameters", "invalid name"),
                 Arguments.of(Map.of("ignore_slots", "all"), "ignore_slots", "a list"),
-                Arguments.of(Map.of("ignore_slots", List.of(Map.of("name", 5))), "ignore_slots", "text values"));
+                Arguments.of(Map.of("ignore_slots", List.of(Map.of("name", 5))), "ignore_slots", "text values"),
+                Arguments.of(Map.of("synchronous_mode", "remote_apply"), "synchronous_mode",
+                        "must be on, off or quorum, was 'remote_apply'"),
+                Arguments.of(Map.of("synchronous_mode", 2), "synchronous_mode", "on, off or quorum"),
+                Arguments.of(Map.of("synchronous_mode_strict", "always"), "synchronous_mode_strict", "'always'"),
+                Arguments.of(Map.of("synchronous_node_count", 0), "synchronous_node_count", "at least 1, was 0"),
+                Arguments.of(Map.of("synchronous_node_count", -2), "synchronous_node_count", "at least 1"),
+                Arguments.of(Map.of("synchronous_node_count", "two"), "synchronous_node_count",
+                        "must be a whole number, was 'two'"),
+                Arguments.of(Map.of("maximum_lag_on_syncnode", "1MB"), "maximum_lag_on_syncnode", "whole number of bytes"));
     }
 
     @ParameterizedTest

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@link MemberTags}: Patroni's conflict rules between nofailover and failover_priority, and publishing. */
+/** {@link MemberTags}: Patroni's conflict rules (nofailover and failover_priority, nosync and sync_priority), and publishing. */
 class MemberTagsTest {
 
     @Test
@@ -34,9 +34,23 @@ class MemberTagsTest {
         assertThat(tags.canFailover()).isEqualTo(expected);
     }
 
+    @ParameterizedTest(name = "nosync={0}, sync_priority={1} -> canSync={2}")
+    @CsvSource({
+        "false, 1, true",
+        "false, 3, true",
+        "false, 0, false",
+        "false, -1, false",
+        "true, 1, false",
+        "true, 5, false",
+    })
+    void syncConflictRules(boolean noSync, int priority, boolean expected) {
+        MemberTags tags = MemberTags.DEFAULT.withNoSync(noSync).withSyncPriority(priority);
+        assertThat(tags.canSync()).isEqualTo(expected);
+    }
+
     @Test
     void patroniMapNamesEveryTagThatDiffersFromTheDefault() {
-        MemberTags tags = new MemberTags(true, 3, true, true, true, "node3", Map.of("zone", "b"));
+        MemberTags tags = new MemberTags(true, 3, true, true, true, 2, "node3", Map.of("zone", "b"));
 
         assertThat(tags.asPatroniMap()).containsOnly(
                 entry("nofailover", true),
@@ -44,6 +58,7 @@ class MemberTagsTest {
                 entry("clonefrom", true),
                 entry("noloadbalance", true),
                 entry("nosync", true),
+                entry("sync_priority", 2),
                 entry("replicatefrom", "node3"),
                 entry("zone", "b"));
     }
@@ -69,16 +84,16 @@ class MemberTagsTest {
     @Test
     void customTagsAreCopied() {
         Map<String, String> custom = new HashMap<>(Map.of("rack", "r1"));
-        MemberTags tags = new MemberTags(false, 1, false, false, false, null, custom);
+        MemberTags tags = new MemberTags(false, 1, false, false, false, 1, null, custom);
         custom.put("rack", "r2");
 
         assertThat(tags.custom()).containsOnly(entry("rack", "r1"));
-        assertThat(new MemberTags(false, 1, false, false, false, null, null).custom()).isEmpty();
+        assertThat(new MemberTags(false, 1, false, false, false, 1, null, null).custom()).isEmpty();
     }
 
     @Test
     void withersChangeOneTagOnly() {
         MemberTags tags = MemberTags.DEFAULT.withNoLoadBalance(true);
-        assertThat(tags).isEqualTo(new MemberTags(false, 1, false, true, false, null, Map.of()));
+        assertThat(tags).isEqualTo(new MemberTags(false, 1, false, true, false, 1, null, Map.of()));
     }
 }

@@ -457,12 +457,12 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
                     case "clonefrom" -> t = t.withCloneFrom(bool(key));
                     case "noloadbalance" -> t = t.withNoLoadBalance(bool(key));
                     case "nosync" -> t = t.withNoSync(bool(key));
+                    case "sync_priority" -> t = t.withSyncPriority(intValue(key));
                     case "replicatefrom" -> t = t.withReplicateFrom(string(key));
                     default -> custom.put(tag, string(key));
                 }
             }
-            return new MemberTags(t.noFailover(), t.failoverPriority(), t.cloneFrom(), t.noLoadBalance(), t.noSync(),
-                    t.replicateFrom(), custom);
+            return t.withCustom(custom);
         }
     }
 

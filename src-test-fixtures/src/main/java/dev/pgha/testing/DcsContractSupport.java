@@ -202,9 +202,8 @@ public abstract class DcsContractSupport {
      * replica whose fencing guard cannot be activated ({@code watchdog_failed}).
      */
     protected static Member fullMember(String name, String role) {
-        MemberTags tags = MemberTags.DEFAULT.withCloneFrom(true).withFailoverPriority(2).withReplicateFrom("node9");
-        tags = new MemberTags(tags.noFailover(), tags.failoverPriority(), tags.cloneFrom(), tags.noLoadBalance(),
-                tags.noSync(), tags.replicateFrom(), Map.of("zone", "eu-1"));
+        MemberTags tags = MemberTags.DEFAULT.withCloneFrom(true).withFailoverPriority(2).withSyncPriority(3)
+                .withReplicateFrom("node9").withCustom(Map.of("zone", "eu-1"));
         boolean primary = "primary".equals(role);
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
                 role, "pgha-test", 151090208L, primary ? null : 151080000L, primary ? null : 151070000L,

@@ -139,12 +139,12 @@ final class MemberCodec {
                 case "nosync" -> tags = tags.withNoSync(flag(v, "nosync", false, problems));
                 case "replicatefrom" -> tags = tags.withReplicateFrom(v.isTextual() ? v.textValue() : null);
                 case "failover_priority" -> {
-                    Long p = Json.number(v);
-                    if (p == null || p != p.intValue()) {
-                        problems.add("failover_priority is not an integer");
-                    } else {
-                        tags = tags.withFailoverPriority(p.intValue());
-                    }
+                    Integer p = priority(v, "failover_priority", problems);
+                    tags = p == null ? tags : tags.withFailoverPriority(p);
+                }
+                case "sync_priority" -> {
+                    Integer p = priority(v, "sync_priority", problems);
+                    tags = p == null ? tags : tags.withSyncPriority(p);
                 }
                 default -> {
                     if (!v.isNull()) {
@@ -153,8 +153,16 @@ final class MemberCodec {
                 }
             }
         }
-        return new MemberTags(tags.noFailover(), tags.failoverPriority(), tags.cloneFrom(), tags.noLoadBalance(),
-                tags.noSync(), tags.replicateFrom(), custom);
+        return tags.withCustom(custom);
+    }
+
+    private static Integer priority(JsonNode v, String field, Problems problems) {
+        Long p = Json.number(v);
+        if (p == null || p != p.intValue()) {
+            problems.add(field + " is not an integer");
+            return null;
+        }
+        return p.intValue();
     }
 
     private static boolean flag(JsonNode v, String field, boolean whenInvalid, Problems problems) {

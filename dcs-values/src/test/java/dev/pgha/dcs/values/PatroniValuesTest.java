@@ -153,16 +153,18 @@ class PatroniValuesTest {
         assertThat(read(PatroniValues.decodeMember("x", "[1,2]"))).isEqualTo(Member.named("x"));
         assertThat(read(PatroniValues.decodeMember("x", ""))).isEqualTo(Member.named("x"));
         Member m = read(PatroniValues.decodeMember("x", "{\"xlog_location\":\"abc\",\"timeline\":\"7\",\"state\":5,"
-                + "\"tags\":{\"nofailover\":\"maybe\",\"failover_priority\":\"x\",\"zone\":3,\"clonefrom\":\"on\"}}"));
+                + "\"tags\":{\"nofailover\":\"maybe\",\"failover_priority\":\"x\",\"sync_priority\":2.5,\"zone\":3,"
+                + "\"clonefrom\":\"on\"}}"));
         assertThat(m.xlogLocation()).isNull();
         assertThat(m.timeline()).isEqualTo(7L);
         assertThat(m.state()).isNull();
         assertThat(m.tags().noFailover()).as("an unreadable nofailover counts as set").isTrue();
         assertThat(m.tags().failoverPriority()).isEqualTo(1);
+        assertThat(m.tags().syncPriority()).isEqualTo(1);
         assertThat(m.tags().cloneFrom()).isTrue();
         assertThat(m.tags().custom()).containsEntry("zone", "3");
         assertThat(read(PatroniValues.decodeMember("x", "postgres://u@h:5432/db")).connUrl()).isEqualTo("postgres://u@h:5432/db");
-        assertThat(problems.toString()).contains("not a JSON object", "xlog_location", "nofailover");
+        assertThat(problems.toString()).contains("not a JSON object", "xlog_location", "nofailover", "sync_priority");
     }
 
     @Test
