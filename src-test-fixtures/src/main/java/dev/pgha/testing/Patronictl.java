@@ -44,8 +44,32 @@ public final class Patronictl implements AutoCloseable {
         }
     }
 
-    /** Runs {@code patronictl -c <config> <args>} and returns its standard output. */
+    /** Runs {@code patronictl -c <config> <args>} and returns its standard output; fails unless it exits 0. */
     public String run(String... args) {
+        Result r = execute(args);
+        if (r.exit() != 0) {
+            throw new IllegalStateException("patronictl failed (exit " + r.exit() + "): patronictl "
+                    + String.join(" ", args) + "\nstdout: " + r.stdout() + "\nstderr: " + r.stderr());
+        }
+        return r.stdout();
+    }
+
+    /**
+     * What one run of patronictl did: its exit status and both outputs. patronictl exits 0 also
+     * when its REST request failed (it prints "Failed: ..."), and prints its fallbacks to the DCS
+     * on standard output ("... falling back to DCS") after logging the cause on standard error.
+     */
+    public record Result(int exit, String stdout, String stderr) {
+
+        /** Whether patronictl went around the REST API: its fallback warning or a Python traceback. */
+        public boolean fellBackToDcs() {
+            return stdout.contains("falling back to DCS") || stderr.contains("Failing over to DCS")
+                    || stderr.contains("Traceback") || stdout.contains("Could not find any accessible member");
+        }
+    }
+
+    /** Runs {@code patronictl -c <config> <args>} with standard input from /dev/null, within 120 s. */
+    public Result execute(String... args) {
         List<String> command = new ArrayList<>(List.of("patronictl", "-c", config.toString()));
         command.addAll(List.of(args));
         try {
@@ -54,16 +78,11 @@ public final class Patronictl implements AutoCloseable {
                 Process p = new ProcessBuilder(command).redirectError(err.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
                 byte[] out = p.getInputStream().readAllBytes();
-                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
-                    throw new IllegalStateException("patronictl did not finish within 60 s: " + command);
+                    throw new IllegalStateException("patronictl did not finish within 120 s: " + command);
                 }
-                String stdout = new String(out, StandardCharsets.UTF_8);
-                if (p.exitValue() != 0) {
-                    throw new IllegalStateException("patronictl failed (exit " + p.exitValue() + "): " + command
-                            + "\nstdout: " + stdout + "\nstderr: " + Files.readString(err));
-                }
-                return stdout;
+                return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), Files.readString(err));
             } finally {
                 Files.deleteIfExists(err);
             }
