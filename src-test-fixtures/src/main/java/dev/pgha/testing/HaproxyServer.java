@@ -34,8 +34,9 @@ import java.util.stream.Stream;
  *   <li>{@code listen primary} on {@link #primaryPort()}: {@code option httpchk OPTIONS /primary},
  *       {@code http-check expect status 200}: connections go to the member whose REST API answers
  *       200 for {@code /primary}, the leader;
- *   <li>{@code listen replicas} on {@link #replicaPort()}: the same with {@code OPTIONS /replica}:
- *       connections go to the streaming replicas (round robin).
+ *   <li>{@code listen replicas} on {@link #replicaPort()}: the same with
+ *       {@code OPTIONS /replica?lag=16MB}: connections go to the running replicas at most 16 MB
+ *       behind the leader (round robin).
  * </ul>
  *
  * <p>Every server line is {@code server <member> 127.0.0.1:<pg port> maxconn 100 check port <rest port>}
@@ -181,7 +182,7 @@ public final class HaproxyServer implements AutoCloseable {
         c.append("    timeout server 5m\n");
         c.append("    timeout check 2s\n");
         listen(c, "primary", primaryPort, "/primary", backends);
-        listen(c, "replicas", replicaPort, "/replica", backends);
+        listen(c, "replicas", replicaPort, "/replica?lag=16MB", backends);
         return c.toString();
     }
 

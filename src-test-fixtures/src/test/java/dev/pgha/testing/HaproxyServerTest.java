@@ -52,7 +52,7 @@ class HaproxyServerTest {
         HaproxyServer haproxy = HaproxyServer.start(List.of(a, b));
         open.add(0, haproxy);
         assertThat(haproxy.configuration()).contains("mode tcp", "option httpchk OPTIONS /primary",
-                "option httpchk OPTIONS /replica", "http-check expect status 200",
+                "option httpchk OPTIONS /replica?lag=16MB", "http-check expect status 200",
                 "default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions",
                 "server a 127.0.0.1:" + a.pgPort() + " maxconn 100 check port " + a.restPort());
 
@@ -60,8 +60,8 @@ class HaproxyServerTest {
                 () -> haproxy.serversUp("primary").equals(Set.of("a")) && haproxy.serversUp("replicas").equals(Set.of("b")));
         assertThat(greeting(haproxy.primaryPort())).isEqualTo("a");
         assertThat(greeting(haproxy.replicaPort())).isEqualTo("b");
-        assertThat(checks).contains("a OPTIONS /primary", "b OPTIONS /primary", "a OPTIONS /replica",
-                "b OPTIONS /replica");
+        assertThat(checks).contains("a OPTIONS /primary", "b OPTIONS /primary", "a OPTIONS /replica?lag=16MB",
+                "b OPTIONS /replica?lag=16MB");
 
         // the roles swap
         roles("a", false);
@@ -127,7 +127,8 @@ class HaproxyServerTest {
         HttpServer rest = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         rest.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
-            checks.add(name + " " + exchange.getRequestMethod() + " " + path);
+            String query = exchange.getRequestURI().getRawQuery();
+            checks.add(name + " " + exchange.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));
             exchange.sendResponseHeaders(answers.get(name).getOrDefault(path, 404), -1);
             exchange.close();
         });
