@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure the system binaries the tests use are present: the PostgreSQL 15 server binaries, etcd,
-# Patroni's patronictl (the etcd adapter's interoperability test) and Prometheus' promtool (the REST
-# API's metrics test), from Debian's postgresql-15, etcd-server, etcd-client, patroni and prometheus
-# packages.
+# Patroni's patronictl (the etcd adapter's interoperability test), Prometheus' promtool (the REST
+# API's metrics test) and HAProxy (HaproxyRoutingTest: a client writing through HAProxy reaches the
+# primary), from Debian's postgresql-15, etcd-server, etcd-client, patroni, prometheus and haproxy
+# packages. Debian installs haproxy in /usr/sbin, which a non-root PATH may lack: it is looked for
+# there too, as the tests do.
 #
 # - Everything present: prints one line and succeeds.
 # - Something missing, running as root on Debian: one `apt-get update`, then one `apt-get install`.
@@ -20,7 +22,7 @@ if [ "${1:-}" = "--postgres" ]; then
     POSTGRES_ONLY=true
     PACKAGES=(postgresql-15)
 else
-    PACKAGES=(postgresql-15 etcd-server etcd-client patroni prometheus)
+    PACKAGES=(postgresql-15 etcd-server etcd-client patroni prometheus haproxy)
 fi
 APT_COMMAND="apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"
 
@@ -30,6 +32,7 @@ missing_binaries() {
         command -v etcdctl >/dev/null 2>&1 || echo "etcdctl (package etcd-client)"
         command -v patronictl >/dev/null 2>&1 || echo "patronictl (package patroni)"
         command -v promtool >/dev/null 2>&1 || echo "promtool (package prometheus)"
+        command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || echo "haproxy (package haproxy)"
     fi
     local bindir=""
     if command -v pg_config >/dev/null 2>&1; then
@@ -54,11 +57,15 @@ report() {
     printf '  - %s\n' "$@" >&2
 }
 
+haproxy_binary() {
+    command -v haproxy 2>/dev/null || echo /usr/sbin/haproxy
+}
+
 present() {
     if [ "$POSTGRES_ONLY" = true ]; then
         echo "PostgreSQL server binaries in $(pg_config --bindir)"
     else
-        echo "PostgreSQL server binaries in $(pg_config --bindir), $(command -v etcd), $(command -v patronictl), $(command -v promtool)"
+        echo "PostgreSQL server binaries in $(pg_config --bindir), $(command -v etcd), $(command -v patronictl), $(command -v promtool), $(haproxy_binary)"
     fi
 }
 
@@ -77,7 +84,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
     if [ "$POSTGRES_ONLY" = true ]; then
         echo "This is not a Debian-like system (no apt-get): install the PostgreSQL 15 server binaries by hand." >&2
     else
-        echo "This is not a Debian-like system (no apt-get): install PostgreSQL 15, etcd 3.4+, Patroni 3 (patronictl) and Prometheus (promtool) by hand." >&2
+        echo "This is not a Debian-like system (no apt-get): install PostgreSQL 15, etcd 3.4+, Patroni 3 (patronictl), Prometheus (promtool) and HAProxy by hand." >&2
     fi
     exit 1
 fi

@@ -4,7 +4,7 @@
 #   ./scripts/test.sh                              everything, as CI runs it
 #   ./scripts/test.sh -Dpgha.sim.schedules=500     extra arguments go to Maven
 #
-# Needs Java 17+ and Maven; checks the PostgreSQL 15 and etcd binaries with ./scripts/deps.sh, which
+# Needs Java 17+ and Maven; checks the PostgreSQL 15, etcd and other binaries with ./scripts/deps.sh, which
 # installs them when run as root on Debian and otherwise says what to install.
 #
 # Maven may run as root (CI does). PostgreSQL's server binaries refuse root; the test fixtures detect
