@@ -158,4 +158,28 @@ public interface PostgresProcess {
     default boolean syncReplicationSlots(Set<String> create, Set<String> drop) {
         return create.isEmpty() && drop.isEmpty();
     }
+
+    /**
+     * Synchronous replication as the running primary sees it: {@code synchronous_standby_names}
+     * and {@code synchronous_commit} in force, its flush position and {@code pg_stat_replication},
+     * from one query. A quick call that never throws: {@link ReplicationState#UNKNOWN} when the
+     * server cannot be asked (the default: an implementation without synchronous replication).
+     */
+    default ReplicationState replicationState() {
+        return ReplicationState.UNKNOWN;
+    }
+
+    /**
+     * Puts a {@code synchronous_standby_names} in force that overrides the configured parameters
+     * (the leader in {@code synchronous_mode} manages it), or with null hands it back to them (the
+     * value of {@link #applyParameters}, or none). A running server reloads at once, so that the
+     * next {@link #replicationState()} shows it; a stopped one starts with it. A quick call that
+     * never throws for PostgreSQL's answers.
+     *
+     * <p>The default does nothing (an implementation without synchronous replication).
+     *
+     * @param value a {@link SyncStandbyNames#format formatted} value ("" for none), or null
+     */
+    default void synchronousStandbyNames(String value) {
+    }
 }
