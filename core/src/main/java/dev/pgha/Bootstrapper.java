@@ -112,6 +112,7 @@ final class Bootstrapper {
         }
         node.dcs.setInitialize(sysid);
         node.dcs.setConfig(new ClusterConfig(node.config.bootstrapDcs().toConfig(), 0), 0);
+        demotion.sync.beforePrimaryStart(c);
         node.callback(c, HaListener.Callback.ON_START);
         return Step.of(CycleAction.BOOTSTRAP, "initialized a new cluster");
     }

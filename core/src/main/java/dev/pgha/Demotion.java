@@ -40,11 +40,14 @@ final class Demotion {
     final Rewinder rewinder;
     /** The member slots: the leader's duty, and a replica's clean-up of slots left from when it led. */
     final SlotKeeper slots;
+    /** Synchronous replication: the leader's duty, and a replica naming no synchronous standbys. */
+    final SyncReplication sync;
 
     Demotion(Node node) {
         this.node = node;
         this.rewinder = new Rewinder(node, this);
         this.slots = new SlotKeeper(node);
+        this.sync = new SyncReplication(node);
     }
 
     /**
@@ -156,6 +159,7 @@ final class Demotion {
         PostgresRole before = c.state.role();
         boolean wasRunning = c.state.lastState() != null && c.state.lastState().isUp();
         slots.followChanged(c);
+        sync.asReplica(c);
         node.start(c, actionName, LongAction.Kind.FOLLOW, node.postgres.follow(upstream,
                 slots.slotToFollow(c.state.settings(), c.cluster, upstream)), (later, ok, detail) -> {
             if (ok) {

@@ -4,10 +4,13 @@ import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Failover;
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
+import dev.pgha.cluster.SyncState;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,9 +77,20 @@ final class Election {
             return false;
         }
         if (cluster.failover() != null) {
+            // In synchronous mode only the synchronous standbys and the former leader race for a switchover.
+            if (cluster.failover().leader() != null && syncActive(cluster) && !cluster.sync().matches(me)) {
+                return false;
+            }
             return manualFailoverProcessNoLeader(cluster, pg);
         }
-        return isHealthiestAmong(cluster.members(), cluster, pg, true, formerLeader);
+        List<Member> members = cluster.members();
+        if (syncActive(cluster)) {
+            if (!quorumActive(cluster) && !cluster.sync().matches(me)) {
+                return false; // not synchronous: it may lack acknowledged commits
+            }
+            members = members.stream().filter(m -> cluster.sync().matches(m.name())).toList();
+        }
+        return isHealthiestAmong(members, cluster, pg, true, formerLeader);
     }
 
     /**
@@ -92,6 +106,10 @@ final class Election {
         if (config.pause()) {
             return false; // a request for another member (or for none) waits for it, or for the operator
         }
+        if (failover.candidate() != null && config.synchronousMode() == ClusterSettings.SynchronousMode.ON
+                && (cluster.sync() == null || !cluster.sync().matches(me))) {
+            return false; // not synchronous: never take over for another, even an unhealthy one
+        }
         if (failover.candidate() != null) {
             Optional<String> limitation = limitation(cluster, failover.candidate());
             if (limitation.isEmpty()) {
@@ -103,8 +121,10 @@ final class Election {
         if (me.equals(failover.leader())) {
             return !isFailoverPossible(cluster, 0, null, action);
         }
+        boolean sync = syncActive(cluster);
         List<Member> members = cluster.members().stream()
-                .filter(m -> !m.name().equals(failover.leader())).toList();
+                .filter(m -> !m.name().equals(failover.leader()))
+                .filter(m -> !sync || cluster.sync().syncStandbys().contains(m.name())).toList();
         return isHealthiestAmong(members, cluster, pg, false, null);
     }
 
@@ -134,6 +154,12 @@ final class Election {
         }
         int myPriority = tags.failoverPriority();
         long clusterTimeline = cluster.timeline();
+        boolean sync = syncActive(cluster);
+        boolean quorumMode = quorumActive(cluster);
+        Set<String> voters = quorumMode ? votingSet(cluster.sync()) : Set.of();
+        int votes = voters.contains(me) ? 0 : -1;
+        int ahead = 0;
+        String leaderName = sync ? cluster.sync().leader() : formerLeader;
         for (Member m : members) {
             if (m.name().equals(me) || !m.tags().canFailover() || m.watchdogFailed()) {
                 continue; // a member that may not promote neither blocks nor wins (Patroni's failover_limitation)
@@ -150,21 +176,53 @@ final class Election {
             }
             long position = m.walPosition();
             if (Long.compareUnsigned(position, myPosition) > 0) {
+                ahead++;
                 log.info("{}: Wal position of {} is ahead of my wal position", me, m.name());
-                return false;
-            }
-            if (position != 0 && position == myPosition && m.tags().failoverPriority() > myPriority) {
-                if (m.name().equals(formerLeader)) {
-                    log.info("{}: Ignoring former leader {} having priority {} higher than this nodes {} priority",
-                            me, m.name(), m.tags().failoverPriority(), myPriority);
-                    continue;
+                // In synchronous mode the former leader may still be reachable, and ahead with
+                // commits nobody acknowledged: it does not disqualify a synchronous standby.
+                if (!sync || !m.name().equals(cluster.sync().leader())) {
+                    return false;
                 }
+                log.info("{}: Ignoring the former leader being ahead of us", me);
+                continue;
+            }
+            if (position == 0) {
+                continue; // only members with PostgreSQL up vote
+            }
+            boolean lowPriority = position == myPosition && m.tags().failoverPriority() > myPriority;
+            if (lowPriority && m.name().equals(leaderName)) {
+                log.info("{}: Ignoring former leader {} having priority {} higher than this nodes {} priority",
+                        me, m.name(), m.tags().failoverPriority(), myPriority);
+                lowPriority = false;
+            }
+            if (lowPriority && (!quorumMode || voters.contains(m.name()))) {
                 log.info("{}: {} has equally tolerable WAL position and priority {}, while this node has priority {}",
                         me, m.name(), m.tags().failoverPriority(), myPriority);
                 return false;
             }
+            if (voters.contains(m.name())) {
+                log.info("{}: Got quorum vote from {}", me, m.name());
+                votes++;
+            }
         }
-        return true;
+        return !quorumMode || votes >= cluster.sync().quorum() || ahead == 0 && me.equals(cluster.sync().leader());
+    }
+
+    /** Synchronous replication is requested and a leader put its name in the {@code sync} key. */
+    boolean syncActive(ClusterView cluster) {
+        return config.synchronousMode().isSynchronous() && cluster.sync() != null && cluster.sync().leader() != null;
+    }
+
+    /** Quorum commit is requested and active. */
+    boolean quorumActive(ClusterView cluster) {
+        return config.synchronousMode() == ClusterSettings.SynchronousMode.QUORUM && syncActive(cluster);
+    }
+
+    /** The {@code sync} key's leader and standbys: Patroni's voting set. */
+    private static Set<String> votingSet(SyncState sync) {
+        Set<String> out = new TreeSet<>(sync.syncStandbys());
+        out.add(sync.leader());
+        return out;
     }
 
     /**
@@ -177,24 +235,38 @@ final class Election {
      * @param action    "switchover", "manual failover" or "failover", for the log
      */
     boolean isFailoverPossible(ClusterView cluster, long clusterLsn, String candidate, String action) {
+        Failover failover = cluster.failover();
+        // in synchronous mode a manual failover (not a switchover) may go to an asynchronous standby
+        boolean onlySync = syncActive(cluster) && !(failover != null && failover.leader() == null);
         List<Member> candidates = cluster.members().stream()
                 .filter(m -> !m.name().equals(me) && m.tags().canFailover())
+                .filter(m -> !onlySync || cluster.sync().syncStandbys().contains(m.name()))
                 .filter(m -> candidate == null || m.name().equals(candidate))
                 .toList();
         if (candidates.isEmpty()) {
-            log.info("{}: {}: candidates list is empty", me, action);
+            if (config.synchronousMode().isSynchronous() && candidate != null) {
+                log.warn("{}: {} candidate={} does not match with sync_standbys={}", me,
+                        Character.toUpperCase(action.charAt(0)) + action.substring(1), candidate,
+                        cluster.sync() == null ? null : String.join(",", new TreeSet<>(cluster.sync().syncStandbys())));
+            } else {
+                log.info("{}: {}: candidates list is empty", me, action);
+            }
             return false;
         }
-        boolean any = false;
+        int votes = -1;
         for (Member m : candidates) {
             Optional<String> problem = candidateProblem(cluster, m, clusterLsn);
             if (problem.isPresent()) {
                 log.info("{}: {}", me, problem.get());
             } else {
-                any = true;
+                votes++;
             }
         }
-        return any;
+        if (quorumActive(cluster) && candidate == null && votes < cluster.sync().quorum()) {
+            log.info("{}: Quorum requirement {} can not be reached", me, cluster.sync().quorum());
+            return false;
+        }
+        return votes >= 0;
     }
 
     /** Why this member cannot take over now, in Patroni's words; empty when it can. */

@@ -105,6 +105,7 @@ final class HaEngine {
         ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
         node.useSettings(c, next);
         c.state = c.state.withConfigSeen(cluster.config().data());
+        demotion.sync.noteKey(c);
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
         node.postgres.applyParameters(c.state.settings().postgresqlParameters());
         if (!cluster.isLeader(node.name)) {

@@ -27,12 +27,14 @@ final class Leadership {
     private final Node node;
     private final Demotion demotion;
     private final SlotKeeper slots;
+    private final SyncReplication sync;
     private final StartTimeout startTimeout;
 
     Leadership(Node node, Demotion demotion) {
         this.node = node;
         this.demotion = demotion;
         this.slots = demotion.slots;
+        this.sync = demotion.sync;
         this.startTimeout = new StartTimeout(demotion);
     }
 
@@ -50,7 +52,11 @@ final class Leadership {
         c.state = c.state.withDcsTroubleSinceLastRace(false);
         boolean paused = c.state.settings().pause();
         ClusterView race = paused ? dropRequestForAbsentCandidate(c) : c.cluster;
-        if (!paused && !c.state.guardCapable()) {
+        race = race.withSync(SyncReplication.effective(c.state, race));
+        if (SyncReplication.unknowable(c.state, c.cluster) && !c.pg.isRunningPrimary()) {
+            log.warn("{}: the sync key names no leader and no earlier one was read: in synchronous mode nobody "
+                    + "can tell who has every acknowledged commit, so this node does not race", node.name);
+        } else if (!paused && !c.state.guardCapable()) {
             // Patroni checks is_healthy in is_healthiest_node() after a manual failover request;
             // pgha refuses earlier, so that such a node never takes the key, not even as candidate.
             log.warn("{}: Watchdog device is not usable", node.name);
@@ -159,7 +165,12 @@ final class Leadership {
             c.state = c.state.followingNobody();
             updateClusterHistory(c.cluster, c.pg.timeline());
             slots.keep(c, c.cluster);
+            sync.process(c);
             return asPrimary;
+        }
+        if (!sync.prepromote(c)) {
+            return Step.of(CycleAction.WAIT,
+                    "Postponing promotion because synchronous replication state was updated by somebody else");
         }
         // Like Patroni after pg_ctl promote: announce the new role at once; if the promotion is
         // cancelled or fails, the role goes back to replica and that is announced too.

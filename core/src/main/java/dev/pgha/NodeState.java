@@ -50,6 +50,7 @@ import java.util.function.Consumer;
  * @param scheduledRestart        the restart scheduled on this member, or null
  * @param startTimeout            the start timeout of the restart in progress when its request set one, else null
  *                                ({@code primary_start_timeout} applies)
+ * @param sync                    what this node knows of synchronous replication
  */
 record NodeState(PostgresRole role, LongAction action, boolean recovering, boolean bootstrapping,
                  boolean crashRecoveryExecuted, boolean callbackFired, boolean followConfigured, String upstream,
@@ -59,14 +60,15 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
                  boolean guardCapable, Rewinder.State rewind, ClusterSettings settings,
                  Election election, LeaderLock.State lock, SlotKeeper.State slots,
                  Map<String, Object> configSeen, Shutdown.Progress shutdown, ScheduledRestart scheduledRestart,
-                 java.time.Duration startTimeout) {
+                 java.time.Duration startTimeout, SyncReplication.State sync) {
 
     /** A controller's state before its first cycle. */
     static NodeState initial(String name, HaConfig config) {
         ClusterSettings s = config.bootstrapDcs();
         return new NodeState(null, null, false, false, false, false, false, null, null, ClusterView.EMPTY, null, null, 0,
                 0, null, false, true, Rewinder.State.INITIAL, s, new Election(name, config.tags(), s),
-                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null, null, null);
+                LeaderLock.State.INITIAL, SlotKeeper.State.INITIAL, Map.of(), null, null, null,
+                SyncReplication.State.INITIAL);
     }
 
     /** The last observed PostgreSQL state; null before the first observation. */
@@ -194,6 +196,10 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         return java.util.Objects.equals(value, startTimeout) ? this : with(b -> b.startTimeout = value);
     }
 
+    NodeState withSync(SyncReplication.State value) {
+        return value.equals(sync) ? this : with(b -> b.sync = value);
+    }
+
     private NodeState with(Consumer<Copy> edit) {
         Copy b = new Copy(this);
         edit.accept(b);
@@ -228,6 +234,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
         Shutdown.Progress shutdown;
         ScheduledRestart scheduledRestart;
         java.time.Duration startTimeout;
+        SyncReplication.State sync;
 
         Copy(NodeState s) {
             role = s.role;
@@ -256,6 +263,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
             shutdown = s.shutdown;
             scheduledRestart = s.scheduledRestart;
             startTimeout = s.startTimeout;
+            sync = s.sync;
         }
 
         NodeState build() {
@@ -263,7 +271,7 @@ record NodeState(PostgresRole role, LongAction action, boolean recovering, boole
                     followConfigured, upstream, formerLeader, lastView, dcsLastSeen, lastStatus, stateSinceNanos,
                     knownTimeline,
                     knownTimelineCreator, dcsTroubleSinceLastRace, guardCapable, rewind, settings,
-                    election, lock, slots, configSeen, shutdown, scheduledRestart, startTimeout);
+                    election, lock, slots, configSeen, shutdown, scheduledRestart, startTimeout, sync);
         }
     }
 }

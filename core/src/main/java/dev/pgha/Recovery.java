@@ -61,6 +61,7 @@ final class Recovery {
                 && !c.pg.inRecovery()) {
             c.state = c.state.withRecovering(true);
             String msg = "starting primary after failure";
+            demotion.sync.beforePrimaryStart(c);
             return node.start(c, msg, LongAction.Kind.START, node.postgres.start(), this::afterStart,
                     Step.of(CycleAction.START, msg));
         }
@@ -98,6 +99,9 @@ final class Recovery {
         c.state = c.state.withRecovering(true);
         String upstreamName = upstream == null ? null : upstream.name();
         demotion.slots.followChanged(c);
+        if (!locked) {
+            demotion.sync.asReplica(c);
+        }
         var op = node.postgres.follow(upstream, demotion.slots.slotToFollow(c.state.settings(), c.cluster, upstream));
         return node.start(c, "restarting after failure", LongAction.Kind.START, op,
                 (later, ok, detail) -> {

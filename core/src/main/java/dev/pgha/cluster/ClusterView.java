@@ -47,6 +47,11 @@ public record ClusterView(String initialize, ClusterConfig config, Leader leader
         return new ClusterView(initialize, config, leader, status, members, value, sync, history, failsafe);
     }
 
+    /** This view with another {@code sync} key (null: none). */
+    public ClusterView withSync(SyncState value) {
+        return new ClusterView(initialize, config, leader, status, members, failover, value, history, failsafe);
+    }
+
     /** Whether nobody holds the leader key. */
     public boolean isUnlocked() {
         return leader == null || leader.name().isBlank();

@@ -124,7 +124,8 @@ public final class ClusterDecoder {
             return null;
         }
         Decoded<SyncState> s = PatroniValues.decodeSync(v.value(), v.version());
-        return read(PatroniKeys.SYNC, v, s, s.value() == null ? "read as absent" : "read with what could be used");
+        return read(PatroniKeys.SYNC, v, s, s.value().leader() == null ? "read as naming no leader"
+                : "read with what could be used");
     }
 
     private TimelineHistory history(Map<String, StoredValue> byKey) {

@@ -144,7 +144,10 @@ public final class PatroniValues {
         return ValueCodec.encodeSync(Objects.requireNonNull(sync, "sync"));
     }
 
-    /** The sync key; {@code sync_standby} may be a comma list or a JSON list. {@code null} when not a JSON object. */
+    /**
+     * The sync key; {@code sync_standby} may be a comma list or a JSON list. A value that is not a
+     * JSON object decodes as a key naming no leader, with a problem.
+     */
     public static Decoded<SyncState> decodeSync(String value, long version) {
         Problems p = new Problems();
         return p.result(ValueCodec.decodeSync(value, version, p));

@@ -104,12 +104,18 @@ final class ValueCodec {
         return Json.write(out);
     }
 
-    /** The sync key; null when it is not a JSON object. */
+    /**
+     * The sync key; one naming no leader (which the rules treat as unusable) when it is not a JSON
+     * object, so that its version is still known for compare-and-set.
+     */
     static SyncState decodeSync(String value, long version, Problems problems) {
+        if (value == null) {
+            return null;
+        }
         JsonNode n = Json.parse(value);
         if (n == null || !n.isObject()) {
             problems.add("not a JSON object");
-            return null;
+            return new SyncState(null, Set.of(), 0, version);
         }
         Set<String> standbys = new TreeSet<>();
         JsonNode s = n.get("sync_standby");

@@ -77,7 +77,11 @@ class ClusterDecoderTest {
         assertThat(v.config().data()).isEmpty();
         assertThat(v.config().version()).as("the version stays usable for compare-and-set").isEqualTo(16);
         assertThat(v.failover()).isNull();
-        assertThat(v.sync()).isNull();
+        assertThat(v.sync()).as("a sync key naming no leader, its version kept").satisfies(s -> {
+            assertThat(s.leader()).isNull();
+            assertThat(s.syncStandbys()).isEmpty();
+            assertThat(s.version()).isPositive();
+        });
         assertThat(v.history()).isEqualTo(TimelineHistory.EMPTY);
         assertThat(v.status()).isEqualTo(ClusterStatus.EMPTY);
         assertThat(v.failsafe()).isEmpty();

@@ -274,7 +274,8 @@ class PatroniValuesTest {
                 .isEqualTo("{\"leader\":\"node1\",\"sync_standby\":null}");
         assertThat(read(PatroniValues.decodeSync("{\"leader\":\"node1\",\"sync_standby\":\"node2, node3\"}", 4)))
                 .isEqualTo(new SyncState("node1", Set.of("node2", "node3"), 0, 4));
-        assertThat(read(PatroniValues.decodeSync("[]", 4))).isNull();
+        assertThat(read(PatroniValues.decodeSync("[]", 4))).as("unusable, its version kept for compare-and-set")
+                .isEqualTo(new SyncState(null, Set.of(), 0, 4));
 
         assertThat(read(PatroniValues.decodeFailsafe("{\"node1\":\"http://a/patroni\",\"node2\":3}")))
                 .isEqualTo(Map.of("node1", "http://a/patroni"));
