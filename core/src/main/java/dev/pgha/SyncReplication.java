@@ -120,7 +120,59 @@ final class SyncReplication {
             enable(c, sync);
             return;
         }
-        processMultisync(c, rs, sync);
+        if (s.synchronousMode() == SynchronousMode.QUORUM) {
+            processQuorum(c, rs, sync);
+        } else {
+            processMultisync(c, rs, sync);
+        }
+    }
+
+    /**
+     * Patroni's {@code _process_quorum_replication()}: the {@link QuorumResolver}'s steps, applied in
+     * order up to the first write of the key (the next cycle computes the rest from there); when the
+     * standbys have to catch up first, it looks again at once, a few times, instead of sleeping.
+     */
+    private void processQuorum(Cycle c, ReplicationState rs, SyncState sync) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            SyncHandler.Snapshot now = handler.snapshot(c, rs);
+            if (node.name.equals(sync.leader()) && holdsForStrictMode(c, sync, now)) {
+                return;
+            }
+            List<QuorumResolver.Transition> steps;
+            try {
+                steps = new QuorumResolver(sync.leader(), sync.quorum(), sync.syncStandbys(), now.numsync(), now.sync(),
+                        now.confirmed().size(), now.active(), c.state.settings().synchronousNodeCount(), node.name)
+                        .transitions();
+            } catch (QuorumResolver.QuorumException | IllegalStateException e) {
+                log.warn("{}: quorum state cannot be repaired now: {}", node.name, e.getMessage());
+                return;
+            }
+            if (steps.isEmpty() && now.type() != SyncStandbyNames.Type.QUORUM) {
+                setNames(now.sync(), now.numsync(), true); // FIRST -> ANY
+            }
+            for (QuorumResolver.Transition t : steps) {
+                switch (t.kind()) {
+                    case SYNC -> setNames(t.names(), t.num(), true);
+                    case QUORUM -> {
+                        log.info("{}: Setting leader to {}, quorum to {} of ({})", node.name, t.leader(), t.num(),
+                                String.join(", ", new TreeSet<>(t.names())));
+                        if (!node.dcs.writeSync(new SyncState(t.leader(), t.names(), t.num(), 0), sync.version())) {
+                            log.info("{}: Synchronous replication key updated by someone else.", node.name);
+                        }
+                        return; // one write of the key per cycle
+                    }
+                    case RESTART -> {
+                        rs = node.postgres.replicationState();
+                        if (!rs.known()) {
+                            return;
+                        }
+                    }
+                }
+            }
+            if (steps.isEmpty() || steps.get(steps.size() - 1).kind() != QuorumResolver.Kind.RESTART) {
+                return;
+            }
+        }
     }
 
     /** Writes the key naming this node with no standbys: synchronous replication is on from now. */
@@ -190,11 +242,13 @@ final class SyncReplication {
         State st = c.state.sync();
         boolean activated;
         if (now.active().size() < min) {
+            boolean quorumMode = c.state.settings().synchronousMode() == SynchronousMode.QUORUM;
             Set<String> voters = sync.syncStandbys();
-            int numsync = Math.max(min, voters.size());
+            int numsync = Math.max(min, voters.size() - (quorumMode ? sync.quorum() : 0));
+            SyncStandbyNames.Type type = quorumMode ? SyncStandbyNames.Type.QUORUM : SyncStandbyNames.Type.PRIORITY;
             String msg = "";
-            if (!voters.equals(now.sync()) || numsync != now.numsync() || now.type() != SyncStandbyNames.Type.PRIORITY) {
-                setNames(voters, numsync, false);
+            if (!voters.equals(now.sync()) || numsync != now.numsync() || now.type() != type) {
+                setNames(voters, numsync, quorumMode);
             } else if (!voters.isEmpty()) {
                 msg = "Continue using old value of synchronous_standby_names=\"" + st.ssnSeen() + "\". ";
             }
@@ -231,6 +285,10 @@ final class SyncReplication {
             return true;
         }
         SyncState current = c.cluster.sync();
+        if (s.synchronousMode() == SynchronousMode.QUORUM) {
+            quorumPrepromote(c, current);
+            return true;
+        }
         Set<String> standbys = new TreeSet<>();
         if (minSynchronousNodes(s) > 0 && current != null && current.leader() != null) {
             standbys.add(current.leader());
@@ -246,6 +304,25 @@ final class SyncReplication {
     }
 
     /**
+     * Patroni's {@code _process_quorum_prepromote()}: only {@code synchronous_standby_names}, so that
+     * the key's promise holds from the first commit on ({@code ANY n} of the key's leader and voters,
+     * this node left out); the key follows once it runs as primary.
+     */
+    private void quorumPrepromote(Cycle c, SyncState current) {
+        boolean active = current != null && current.leader() != null;
+        Set<String> members = new TreeSet<>();
+        if (active) {
+            members.add(current.leader());
+            members.addAll(current.syncStandbys());
+        }
+        int numsync = members.size() - (active ? current.quorum() : 0) - 1;
+        if (!members.remove(node.name)) {
+            numsync++; // promoted from outside the voters: by a manual failover, or with the quorum's votes
+        }
+        setNames(members, Math.max(numsync, minSynchronousNodes(c.state.settings())), true);
+    }
+
+    /**
      * Before PostgreSQL starts as primary again after a crash (or after initdb): the names the key
      * promises, so that no commit is acknowledged by fewer standbys than it says; in strict mode
      * the placeholder when it names none.
@@ -257,7 +334,12 @@ final class SyncReplication {
         }
         SyncState sync = effective(c.state, c.cluster);
         Set<String> standbys = sync == null || !node.name.equals(sync.leader()) ? Set.of() : sync.syncStandbys();
-        setNames(standbys, standbys.isEmpty() ? minSynchronousNodes(s) : standbys.size(), false);
+        if (s.synchronousMode() == SynchronousMode.QUORUM) {
+            int quorum = standbys.isEmpty() ? 0 : sync.quorum();
+            setNames(standbys, Math.max(minSynchronousNodes(s), standbys.size() - quorum), true);
+        } else {
+            setNames(standbys, standbys.isEmpty() ? minSynchronousNodes(s) : standbys.size(), false);
+        }
     }
 
     /** Before PostgreSQL starts or runs as a replica in synchronous mode: no synchronous standbys of its own. */

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * The engine's state is a value: what a node carries from cycle to cycle is one {@link NodeState}
  * that only {@link HaEngine} keeps (with the last {@link CycleResult} for {@code status()}). No
  * other unit of the engine (the package-private classes of {@code dev.pgha}) has a field that
- * changes; {@link Cycle} is the one cycle's working context and is the exception by design, as is
- * the private copy that {@link NodeState}'s withers use. Checked on the compiled classes, so a
+ * changes; {@link Cycle} is the one cycle's working context and is the exception by design, as are
+ * the private copy that {@link NodeState}'s withers use and the one-shot {@link QuorumResolver}. Checked on the compiled classes, so a
  * field added anywhere in the engine is seen.
  */
 class EngineStateTest {
@@ -27,8 +27,11 @@ class EngineStateTest {
     /** The fields that may change, as {@code Class.field}. */
     private static final Set<String> ALLOWED = Set.of("HaEngine.state", "HaEngine.lastResult");
 
-    /** Classes whose fields change by design. */
-    private static final Set<String> WORKING_COPIES = Set.of("Cycle", "NodeState$Copy");
+    /**
+     * Classes whose fields change by design: the cycle's working context, the withers' copy, and
+     * the quorum resolver (built for one computation, asked once, dropped).
+     */
+    private static final Set<String> WORKING_COPIES = Set.of("Cycle", "NodeState$Copy", "QuorumResolver");
 
     @Test
     void noEngineUnitKeepsAFieldThatChanges() throws Exception {
@@ -62,6 +65,7 @@ class EngineStateTest {
         assertThat(LeaderLock.State.class.isRecord()).isTrue();
         assertThat(SlotKeeper.State.class.isRecord()).isTrue();
         assertThat(Shutdown.Progress.class.isRecord()).isTrue();
+        assertThat(SyncReplication.State.class.isRecord()).isTrue();
     }
 
     /** The top-level and nested classes of package {@code dev.pgha} that are not public: the engine. */
