@@ -38,6 +38,17 @@ public record HaStatus(String member, ControllerState state, PostgresRole role, 
         return settings.pause();
     }
 
+    /**
+     * Whether this member is a synchronous standby now: synchronous replication is on and the
+     * {@code sync} key, written by the current leader, names it (Patroni's {@code is_sync_standby});
+     * in quorum mode it is then one of the quorum's voters.
+     */
+    public boolean synchronousStandby() {
+        var sync = cluster.sync();
+        return settings.synchronousMode().isSynchronous() && sync != null && sync.leader() != null
+                && cluster.isLeader(sync.leader()) && sync.syncStandbys().contains(member);
+    }
+
     /** This snapshot after its lease ran out: not holding the lock, no deadline. */
     HaStatus withLeaseExpired() {
         return new HaStatus(member, state, role, postgresState, false, null, leader, actionInProgress, lastResult,

@@ -1,5 +1,6 @@
 package dev.pgha.rest;
 
+import dev.pgha.ClusterSettings;
 import dev.pgha.HaStatus;
 import dev.pgha.cluster.MemberTags;
 import dev.pgha.postgres.PostgresRole;
@@ -13,7 +14,9 @@ import java.util.regex.Pattern;
  * The status code of a health endpoint, decided as Patroni's {@code do_GET} does: from the path
  * (by the same substring tests, so {@code /replica?lag=1MB}, {@code /read-only} and friends behave
  * alike), the {@code lag} and {@code tag_*} query parameters, and the {@code /patroni} document of
- * the same snapshot. pgha has no synchronous replication yet: no member is a sync standby.
+ * the same snapshot. A member is synchronous when the {@code sync} key of the current leader names
+ * it ({@link HaStatus#synchronousStandby()}): {@code /sync} in {@code synchronous_mode: on},
+ * {@code /quorum} in quorum mode.
  */
 final class HealthCheck {
 
@@ -83,15 +86,19 @@ final class HealthCheck {
         } else if (p.contains("health")) {
             code = running ? 200 : 503;
         } else if (clusterKnown) {
-            boolean synchronous = false; // pgha has no synchronous replication yet
-            if ((p.equals("/sync") || p.equals("/synchronous")) && synchronous) {
+            boolean quorumMode = s.settings().synchronousMode() == ClusterSettings.SynchronousMode.QUORUM;
+            boolean sync = s.synchronousStandby() && !quorumMode;
+            boolean quorum = s.synchronousStandby() && quorumMode;
+            if ((p.equals("/sync") || p.equals("/synchronous")) && sync) {
                 code = replica;
-            } else if ((p.equals("/async") || p.equals("/asynchronous")) && !synchronous) {
+            } else if (p.equals("/quorum") && quorum) {
+                code = replica;
+            } else if ((p.equals("/async") || p.equals("/asynchronous")) && !sync && !quorum) {
                 code = replica;
             } else if (p.equals("/read-only-sync") || p.equals("/read-only-synchronous")) {
-                if (primary == 200 || standbyLeader == 200) {
-                    code = 200;
-                }
+                code = primary == 200 || standbyLeader == 200 ? 200 : sync ? replica : 503;
+            } else if (p.equals("/read-only-quorum")) {
+                code = primary == 200 || standbyLeader == 200 ? 200 : quorum ? replica : 503;
             }
         }
         if (!ignoreTags && code == 200 && !tagsMatch(query, tags)) {

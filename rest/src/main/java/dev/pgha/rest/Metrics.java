@@ -40,7 +40,9 @@ final class Metrics {
         gauge(out, label, "patroni_replica", "Value is 1 if this node is a replica, 0 otherwise.",
                 bit("replica".equals(role)));
         gauge(out, label, "patroni_sync_standby", "Value is 1 if this node is a sync standby replica, 0 otherwise.",
-                "0");
+                bit(Boolean.TRUE.equals(report.get("sync_standby"))));
+        gauge(out, label, "patroni_quorum_standby", "Value is 1 if this node is a quorum standby replica, 0 otherwise.",
+                bit(Boolean.TRUE.equals(report.get("quorum_standby"))));
         gauge(out, label, "patroni_xlog_received_location",
                 "Current location of the received Postgres transaction log, 0 if this node is not a replica.",
                 number(xlog.get("received_location")));

@@ -1,5 +1,6 @@
 package dev.pgha.rest;
 
+import dev.pgha.ClusterSettings;
 import dev.pgha.HaConfig;
 import dev.pgha.HaStatus;
 import dev.pgha.RestartRequest;
@@ -80,6 +81,10 @@ final class StatusReport {
         }
         if (pg != null && pg.pendingRestart()) {
             r.put("pending_restart", true);
+        }
+        if (s.synchronousStandby()) {
+            r.put(s.settings().synchronousMode() == ClusterSettings.SynchronousMode.QUORUM ? "quorum_standby"
+                    : "sync_standby", true);
         }
         Map<String, Object> patroni = new LinkedHashMap<>();
         patroni.put("version", VERSION);
