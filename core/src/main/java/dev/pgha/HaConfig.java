@@ -125,6 +125,30 @@ public record HaConfig(String scope, String name, MemberTags tags, String apiUrl
             return this;
         }
 
+        /** {@code bootstrap.dcs.synchronous_mode}: off (default), on or quorum. */
+        public Builder synchronousMode(ClusterSettings.SynchronousMode value) {
+            dcs.synchronousMode(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.synchronous_mode_strict} (default false). */
+        public Builder synchronousModeStrict(boolean value) {
+            dcs.synchronousModeStrict(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.synchronous_node_count} (default 1). */
+        public Builder synchronousNodeCount(int value) {
+            dcs.synchronousNodeCount(value);
+            return this;
+        }
+
+        /** {@code bootstrap.dcs.maximum_lag_on_syncnode} in bytes (default -1: never swap a lagging standby). */
+        public Builder maximumLagOnSyncnode(long bytes) {
+            dcs.maximumLagOnSyncnode(bytes);
+            return this;
+        }
+
         /** {@code bootstrap.dcs.ttl}. */
         public Builder ttl(Duration value) {
             dcs.ttl(value);

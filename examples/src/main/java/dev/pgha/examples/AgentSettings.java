@@ -1,5 +1,6 @@
 package dev.pgha.examples;
 
+import dev.pgha.ClusterSettings;
 import dev.pgha.HaConfig;
 import dev.pgha.HaConfigException;
 import dev.pgha.HaListener;
@@ -61,7 +62,8 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
      */
     static final List<String> DCS_KEYS = List.of("ttl", "loop_wait", "retry_timeout", "primary_start_timeout",
             "maximum_lag_on_failover", "check_timeline", "postgresql.use_pg_rewind", "postgresql.use_slots",
-            "member_slots_ttl");
+            "member_slots_ttl", "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count",
+            "maximum_lag_on_syncnode");
     private static final List<String> PREFIXES = List.of(LOCAL_PARAMETERS, DCS_PARAMETERS, "tags.");
     /** Every key this file may hold, with its default ("" when none); prefixes end with a dot. */
     static final Map<String, String> KEYS = keys();
@@ -87,6 +89,10 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         k.put("watchdog.safety_margin", "5");
         k.put("postgresql.use_slots", "true");
         k.put("member_slots_ttl", "1800");
+        k.put("synchronous_mode", "off");
+        k.put("synchronous_mode_strict", "false");
+        k.put("synchronous_node_count", "1");
+        k.put("maximum_lag_on_syncnode", "-1");
         k.put("postgresql.bin_dir", "");
         k.put("postgresql.data_dir", "");
         k.put("postgresql.work_dir", "");
@@ -204,6 +210,10 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
                     .tags(r.tags())
                     .useSlots(r.bool(r.dcs("postgresql.use_slots")))
                     .memberSlotsTtl(r.seconds(r.dcs("member_slots_ttl")))
+                    .synchronousMode(r.synchronousMode(r.dcs("synchronous_mode")))
+                    .synchronousModeStrict(r.bool(r.dcs("synchronous_mode_strict")))
+                    .synchronousNodeCount(r.intValue(r.dcs("synchronous_node_count")))
+                    .maximumLagOnSyncnode(r.longValue(r.dcs("maximum_lag_on_syncnode")))
                     .postgresqlParameters(r.parameters(DCS_PARAMETERS))
                     .build();
         } catch (HaConfigException e) {
@@ -360,6 +370,17 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             } catch (NumberFormatException e) {
                 throw new AgentSettingsException(key, "'" + string(key) + "' is not a whole number of seconds");
             }
+        }
+
+        /** Patroni's words for {@code synchronous_mode}: on/true, off/false, quorum. */
+        ClusterSettings.SynchronousMode synchronousMode(String key) {
+            String v = string(key).toLowerCase(Locale.ROOT);
+            return switch (v) {
+                case "true", "on", "yes" -> ClusterSettings.SynchronousMode.ON;
+                case "false", "off", "no" -> ClusterSettings.SynchronousMode.OFF;
+                case "quorum" -> ClusterSettings.SynchronousMode.QUORUM;
+                default -> throw new AgentSettingsException(key, "'" + v + "' is not on, off or quorum");
+            };
         }
 
         boolean bool(String key) {
