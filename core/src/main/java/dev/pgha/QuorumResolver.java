@@ -126,6 +126,9 @@ final class QuorumResolver {
             log.warn("{}: {}", leaderWanted, e.getMessage());
             quorumUpdate(sync.size() - numsync, sync, null, true);
         }
+        if (!leader.equals(leaderWanted)) { // the repair kept the old leader: no step may name it
+            throw new QuorumException("leader " + leader + " of the key is not " + leaderWanted + " after the repair");
+        }
         if (numsyncConfirmed == 0 && !intersect(sync, active).isEmpty()) {
             // after a restart or a failover nothing was confirmed yet: the quorum says how many may be
             numsyncConfirmed = Math.min(intersect(sync, active).size(), voters.size() - quorum);
@@ -136,7 +139,8 @@ final class QuorumResolver {
         handleReplicationFactorChange();
     }
 
-    private void checkInvariants() {
+    /** Throws when the overlap or the nesting of the two sets is broken (package-private for the tests). */
+    void checkInvariants() {
         Set<String> v = union(voters, Set.of(leader));
         Set<String> s = union(sync, Set.of(leaderWanted));
         int nodes = union(v, s).size();
@@ -177,11 +181,11 @@ final class QuorumResolver {
         out.add(new Transition(Kind.QUORUM, leader, quorum, voters));
     }
 
-    private void quorumUpdate(int newQuorum, Set<String> newVoters) {
+    void quorumUpdate(int newQuorum, Set<String> newVoters) {
         quorumUpdate(newQuorum, newVoters, null, true);
     }
 
-    private void syncUpdate(int newNumsync, Set<String> newSync) {
+    void syncUpdate(int newNumsync, Set<String> newSync) {
         if (newNumsync < 0) {
             throw new QuorumException("Sync " + newNumsync + " < 0 of (" + newSync + ")");
         }
@@ -285,8 +289,12 @@ final class QuorumResolver {
         int wanted = Math.min(syncWanted, union(sync, toAdd).size());
         int increase = wanted - numsync;
         if (increase > 0) {
-            Set<String> add = sync.isEmpty() ? toAdd : new TreeSet<>(toAdd.stream().sorted().limit(increase).toList());
-            syncUpdate(numsync + add.size(), union(sync, add));
+            Set<String> add = toAdd; // with no names yet, all may join at once
+            if (!sync.isEmpty()) {
+                add = new TreeSet<>(toAdd.stream().sorted().limit(increase).toList());
+                increase = add.size();
+            }
+            syncUpdate(numsync + increase, union(sync, add));
             Set<String> v = union(voters, add);
             quorumUpdate(v.size() - wanted, v);
             toAdd = minus(toAdd, sync);
