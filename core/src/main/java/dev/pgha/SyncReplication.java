@@ -3,6 +3,7 @@ package dev.pgha;
 import dev.pgha.ClusterSettings.SynchronousMode;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.SyncState;
+import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.ReplicationState;
 import dev.pgha.postgres.SyncStandbyNames;
 import java.util.List;
@@ -156,7 +157,7 @@ final class SyncReplication {
                     case QUORUM -> {
                         log.info("{}: Setting leader to {}, quorum to {} of ({})", node.name, t.leader(), t.num(),
                                 String.join(", ", new TreeSet<>(t.names())));
-                        if (!node.dcs.writeSync(new SyncState(t.leader(), t.names(), t.num(), 0), sync.version())) {
+                        if (!writeKey(new SyncState(t.leader(), t.names(), t.num(), 0), sync.version())) {
                             log.info("{}: Synchronous replication key updated by someone else.", node.name);
                         }
                         return; // one write of the key per cycle
@@ -177,7 +178,7 @@ final class SyncReplication {
 
     /** Writes the key naming this node with no standbys: synchronous replication is on from now. */
     private void enable(Cycle c, SyncState current) {
-        if (node.dcs.writeSync(new SyncState(node.name, Set.of(), 0, 0), current == null ? 0 : current.version())) {
+        if (writeKey(new SyncState(node.name, Set.of(), 0, 0), current == null ? 0 : current.version())) {
             log.info("{}: Enabled synchronous replication", node.name);
         } else {
             log.warn("{}: Updating sync state failed", node.name);
@@ -222,7 +223,7 @@ final class SyncReplication {
             allowPromote = handler.snapshot(c, node.postgres.replicationState()).confirmed();
         }
         if (!allowPromote.isEmpty() && !allowPromote.equals(common)) {
-            if (node.dcs.writeSync(new SyncState(node.name, allowPromote, 0, 0), sync.version())) {
+            if (writeKey(new SyncState(node.name, allowPromote, 0, 0), sync.version())) {
                 log.info("{}: Synchronous standby status assigned to {}", node.name, sorted(allowPromote));
             } else {
                 log.info("{}: Synchronous replication key updated by someone else", node.name);
@@ -295,7 +296,7 @@ final class SyncReplication {
             standbys.addAll(current.syncStandbys());
             standbys.remove(node.name);
         }
-        if (!node.dcs.writeSync(new SyncState(node.name, standbys, 0, 0), current == null ? 0 : current.version())) {
+        if (!writeKey(new SyncState(node.name, standbys, 0, 0), current == null ? 0 : current.version())) {
             return false;
         }
         int numsync = standbys.isEmpty() ? minSynchronousNodes(s) : standbys.size();
@@ -356,10 +357,28 @@ final class SyncReplication {
     void disable(Cycle c) {
         SyncState sync = c.cluster.sync();
         if (sync != null) {
-            node.dcs.deleteSync();
-            log.info("{}: Disabled synchronous replication", node.name);
+            try {
+                node.dcs.deleteSync();
+                log.info("{}: Disabled synchronous replication", node.name);
+            } catch (DcsException e) {
+                log.warn("{}: could not delete the sync key: {}", node.name, e.getMessage());
+                return; // the names stay until the key is gone
+            }
         }
         node.postgres.synchronousStandbyNames(null);
+    }
+
+    /**
+     * A compare-and-set write of the key; a DCS failure counts as a lost race (as in Patroni, where
+     * the write returns false): the lock's own refresh decides about the DCS, not this write.
+     */
+    private boolean writeKey(SyncState next, long expectedVersion) {
+        try {
+            return node.dcs.writeSync(next, expectedVersion);
+        } catch (DcsException e) {
+            log.warn("{}: could not write the sync key: {}", node.name, e.getMessage());
+            return false;
+        }
     }
 
     private void setNames(Set<String> standbys, int num, boolean quorum) {
@@ -367,7 +386,7 @@ final class SyncReplication {
     }
 
     private void write(Cycle c, SyncState next, SyncState current, String failure) {
-        if (!node.dcs.writeSync(next, current.version())) {
+        if (!writeKey(next, current.version())) {
             log.warn("{}: {}", node.name, failure);
         }
     }

@@ -24,6 +24,7 @@ import dev.pgha.postgres.PostgresOperation;
 import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
+import dev.pgha.postgres.ReplicationState;
 import dev.pgha.postgres.StopMode;
 import dev.pgha.testing.FakeOperation.Kind;
 import dev.pgha.testing.FakeOperation.Phase;
@@ -51,6 +52,9 @@ import java.util.Set;
  * {@link #failNext}, ...) live in this class too; see {@link FakeWorld} for replication.
  */
 public final class FakePostgres extends FakeServerBase implements PostgresProcess {
+
+    private String ssnOverride;
+    private int ssnChanges;
 
     FakePostgres(FakeWorld world, String name, int port, FakeTimings timings) {
         super(world, name, port, timings);
@@ -133,6 +137,45 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
             }
         }
         return all;
+    }
+
+    /**
+     * What a running primary reports, as PostgreSQL 15 computes it: one row per standby streaming
+     * from it now (its position as of the last {@link FakeWorld#tick()}), with {@code sync_state}
+     * and {@code sync_priority} from the {@code synchronous_standby_names} in force. A replica
+     * reports no rows; a server that does not accept connections cannot be asked.
+     */
+    @Override
+    public ReplicationState replicationState() {
+        settle();
+        if (!acceptingNow()) {
+            return ReplicationState.UNKNOWN;
+        }
+        String ssn = synchronousStandbyNamesInForce();
+        if (inRecoveryNow()) {
+            return new ReplicationState(ssn, "on", Lsn.ZERO, List.of());
+        }
+        return new ReplicationState(ssn, "on", new Lsn(data.wal), FakeSync.standbys(world, this, ssn));
+    }
+
+    /** Puts the override in force at once, as a reload does; it survives restarts. */
+    @Override
+    public void synchronousStandbyNames(String value) {
+        settle();
+        if (!java.util.Objects.equals(value, ssnOverride)) {
+            ssnOverride = value;
+            ssnChanges++;
+        }
+    }
+
+    /** The {@code synchronous_standby_names} the server uses: the engine's override, else the parameter, else "". */
+    public String synchronousStandbyNamesInForce() {
+        return ssnOverride != null ? ssnOverride : parameters().getOrDefault("synchronous_standby_names", "");
+    }
+
+    /** How often the engine changed its {@code synchronous_standby_names} override. */
+    public int synchronousStandbyNamesChanges() {
+        return ssnChanges;
     }
 
     @Override
