@@ -1,6 +1,7 @@
 package dev.pgha.postgres.local;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -28,28 +29,55 @@ final class ParameterSync {
         this.onReload = onReload;
     }
 
-    /** If the server accepts connections and its file does not hold the current parameters: rewrite, reload. */
-    void syncIfNeeded() {
-        if (!s.params.unwritten() || s.postmaster().isEmpty()) {
+    /**
+     * Reloads a running server: {@code pg_reload_conf()} when it accepts connections, else
+     * {@code pg_ctl reload}; then {@code on_reload}. False when there is no postmaster or it failed.
+     */
+    boolean reload() {
+        if (s.postmaster().isEmpty()) {
+            return false;
+        }
+        boolean ok = s.sql.observe() != null ? s.sql.reloadConf()
+                : s.quick("pg_ctl-reload", List.of(s.bin.path("pg_ctl"), "reload", "-D", s.config.dataDir().toString()))
+                        .ok();
+        if (ok) {
+            onReload.run();
+        }
+        return ok;
+    }
+
+    /**
+     * If the server accepts connections and its file does not hold the current parameters: rewrite,
+     * reload. Nothing while an action runs ({@code idle} false): the next sync after it does it.
+     */
+    void syncIfNeeded(boolean idle) {
+        if (!idle || !s.params.unwritten() || s.postmaster().isEmpty()) {
             return;
         }
         Sql.Observation o = s.sql.observe();
-        if (o == null) {
-            return; // not accepting connections: the next start writes them
+        if (o != null) { // not accepting connections: the next start writes them
+            rewriteAndReload(o);
         }
+    }
+
+    /**
+     * Rewrites the file of a server that accepts connections, logs the parameters whose value in
+     * force changes, and reloads; true when it reloaded.
+     */
+    private boolean rewriteAndReload(Sql.Observation o) {
         Map<String, String> before = s.params.written();
         try {
             s.files.writePostgresqlConf(s.config.dataDir(), s.files.readRecovery(s.config.dataDir()));
         } catch (IOException e) {
             log.error("{}: could not write postgresql.conf with the new parameters: {}", s.name, e.toString());
-            return;
+            return false;
         }
         Map<String, String> after = s.params.written();
         Set<String> changed = new TreeSet<>(before.keySet());
         changed.addAll(after.keySet());
         changed.removeIf(n -> Objects.equals(before.get(n), after.get(n)));
         if (changed.isEmpty()) {
-            return;
+            return false;
         }
         Map<String, Sql.Setting> inForce = s.sql.settings(changed);
         // The server loaded the file as it was before (unless this instance never wrote it: then it
@@ -66,18 +94,20 @@ final class ParameterSync {
                 differs = true;
                 boolean postmaster = "postmaster".equals(now.context());
                 restart |= postmaster;
-                log.info("{}: Changed {} from {} to {}{}", s.name, name, shown(now), next == null ? "its default" : next,
-                        postmaster ? " (restart might be required)" : "");
+                log.info("{}: Changed {} from {} to {}{}", s.name, name, shown(now),
+                        next == null ? "its default" : next, postmaster ? " (restart might be required)" : "");
             }
         }
         if (!differs) {
-            return;
+            return false;
         }
         log.info("{}: Reloading PostgreSQL configuration.", s.name);
-        if (s.sql.reloadConf()) {
-            s.params.reloadRequested(o.confLoadTime(), restart);
-            onReload.run();
+        if (!s.sql.reloadConf()) {
+            return false;
         }
+        s.params.reloadRequested(o.confLoadTime(), restart);
+        onReload.run();
+        return true;
     }
 
     private static String shown(Sql.Setting v) {
