@@ -13,6 +13,7 @@ import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
+import dev.pgha.postgres.ReplicationState;
 import dev.pgha.postgres.StopMode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -62,6 +63,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     private final Replication replication;
     private final Observer observer;
     private final ParameterSync parameters;
+    private final ReplicationQuery replicationQuery;
     private final ShellCallbacks callbacks;
     private final HaListener events;
     private Operation current;
@@ -83,6 +85,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
         this.replication = new Replication(s, actions, this::fireReload);
         this.observer = new Observer(s);
         this.parameters = new ParameterSync(s, this::fireReload);
+        this.replicationQuery = new ReplicationQuery(s);
         log.info("{}: LocalPostgres for {} with {} {}", config.name(), config.dataDir(), bin, host);
     }
 
@@ -268,6 +271,24 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     public synchronized boolean syncReplicationSlots(Set<String> create, Set<String> drop) {
         settle();
         return create.isEmpty() && drop.isEmpty() || s.postmaster().isPresent() && s.sql.syncPhysicalSlots(create, drop);
+    }
+
+    /** One statement on pgha's kept session ({@link ReplicationQuery#QUERY}); unknown when the server cannot be asked. */
+    @Override
+    public synchronized ReplicationState replicationState() {
+        settle();
+        return replicationQuery.state();
+    }
+
+    /** Patroni's {@code set_synchronous_standby_names}: see {@link ParameterSync#synchronousStandbyNames}. */
+    @Override
+    public synchronized void synchronousStandbyNames(String value) {
+        try {
+            settle();
+            parameters.synchronousStandbyNames(value, replicationQuery, !busy());
+        } catch (RuntimeException e) {
+            log.error("{}: assigning synchronous_standby_names failed", s.name, e);
+        }
     }
 
     @Override
