@@ -1,7 +1,5 @@
 package dev.pgha.postgres.local;
 
-import static dev.pgha.postgres.PostgresState.STOPPED;
-
 import dev.pgha.HaClock;
 import dev.pgha.HaListener;
 import dev.pgha.cluster.Member;
@@ -15,6 +13,7 @@ import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.PostgresStatus;
+import dev.pgha.postgres.ReplicationState;
 import dev.pgha.postgres.StopMode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -64,6 +63,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     private final Replication replication;
     private final Observer observer;
     private final ParameterSync parameters;
+    private final ReplicationQuery replicationQuery;
     private final ShellCallbacks callbacks;
     private final HaListener events;
     private Operation current;
@@ -85,6 +85,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
         this.replication = new Replication(s, actions, this::fireReload);
         this.observer = new Observer(s);
         this.parameters = new ParameterSync(s, this::fireReload);
+        this.replicationQuery = new ReplicationQuery(s);
         log.info("{}: LocalPostgres for {} with {} {}", config.name(), config.dataDir(), bin, host);
     }
 
@@ -151,9 +152,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     public synchronized PostgresStatus status() {
         try {
             settle();
-            if (!busy()) {
-                parameters.syncIfNeeded();
-            }
+            parameters.syncIfNeeded(!busy());
             return observer.observe(busy());
         } catch (RuntimeException e) {
             log.error("{}: observing PostgreSQL failed", s.name, e);
@@ -175,18 +174,8 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
 
     @Override
     public synchronized List<TimelineHistory.Entry> timelineHistory() {
-        try {
-            settle();
-            if (s.data.inspect().state() != DataDirectoryState.INITIALIZED) {
-                return List.of();
-            }
-            Sql.Observation o = s.postmaster().isPresent() ? s.sql.observe() : null;
-            long timeline = o != null ? o.timeline() : s.controlData().checkpointTimeline();
-            return ControlFiles.history(s.config.dataDir(), timeline);
-        } catch (IOException | RuntimeException e) {
-            log.warn("{}: cannot read the timeline history: {}", s.name, e.toString());
-            return List.of();
-        }
+        settle();
+        return s.timelineHistory();
     }
 
     @Override
@@ -281,20 +270,32 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     @Override
     public synchronized boolean syncReplicationSlots(Set<String> create, Set<String> drop) {
         settle();
-        if (create.isEmpty() && drop.isEmpty()) {
-            return true;
+        return create.isEmpty() && drop.isEmpty() || s.postmaster().isPresent() && s.sql.syncPhysicalSlots(create, drop);
+    }
+
+    /** One statement on pgha's kept session ({@link ReplicationQuery#QUERY}); unknown when the server cannot be asked. */
+    @Override
+    public synchronized ReplicationState replicationState() {
+        settle();
+        return replicationQuery.state();
+    }
+
+    /** Patroni's {@code set_synchronous_standby_names}: see {@link ParameterSync#synchronousStandbyNames}. */
+    @Override
+    public synchronized void synchronousStandbyNames(String value) {
+        try {
+            settle();
+            parameters.synchronousStandbyNames(value, replicationQuery, !busy());
+        } catch (RuntimeException e) {
+            log.error("{}: assigning synchronous_standby_names failed", s.name, e);
         }
-        return s.postmaster().isPresent() && s.sql.syncPhysicalSlots(create, drop);
     }
 
     @Override
     public synchronized PostgresOperation promote() {
         settle();
-        if (busy()) {
-            return actions.refuse("promote", "another operation is running: " + current);
-        }
-        if (s.postmaster().isEmpty()) {
-            return actions.refuse("promote", "the server is not running");
+        if (busy() || s.postmaster().isEmpty()) {
+            return actions.refuse("promote", busy() ? "another operation is running: " + current : "the server is not running");
         }
         Sql.Observation o = s.sql.observe();
         boolean standby = o != null ? o.inRecovery() : s.data.isStandby();
@@ -307,51 +308,26 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
 
     @Override
     public synchronized PostgresOperation rewind(Member source) {
-        String refused = admit("rewind", false);
-        if (refused == null && s.postmaster().isPresent()) {
-            refused = "the server is running";
-        }
+        String refused = admitStopped("rewind");
         return refused != null ? actions.refuse("rewind", refused) : track(replication.rewind(source));
     }
 
     @Override
     public synchronized PostgresOperation crashRecovery() {
-        String refused = admit("crash recovery", false);
-        if (refused == null && s.postmaster().isPresent()) {
-            refused = "the server is running";
-        }
+        String refused = admitStopped("crash recovery");
         return refused != null ? actions.refuse("crash recovery", refused) : track(replication.crashRecovery());
     }
 
     @Override
     public synchronized void removeDataDirectory() {
         settle();
-        if (busy()) {
-            throw new PostgresException(s.name + ": cannot remove the data directory: another operation is running: "
-                    + current);
-        }
-        if (s.postmaster().isPresent() || !Postmaster.processesIn(s.config.dataDir()).isEmpty()) {
-            throw new PostgresException(s.name + ": cannot remove the data directory: processes still work in "
-                    + s.config.dataDir());
-        }
-        s.data.removeContents(s.name);
-        s.move(STOPPED);
-        log.info("{}: removed the contents of {}", s.name, s.config.dataDir());
+        s.removeDataDirectory(busy() ? current : null);
     }
 
     @Override
     public synchronized boolean reload() {
         settle();
-        if (s.postmaster().isEmpty()) {
-            return false;
-        }
-        boolean ok = s.sql.observe() != null ? s.sql.reloadConf()
-                : s.quick("pg_ctl-reload", List.of(s.bin.path("pg_ctl"), "reload", "-D", s.config.dataDir().toString()))
-                        .ok();
-        if (ok) {
-            fireReload();
-        }
-        return ok;
+        return parameters.reload();
     }
 
     /**
@@ -365,9 +341,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
         try {
             settle();
             s.params.dcs(dcsParameters);
-            if (!busy()) {
-                parameters.syncIfNeeded();
-            }
+            parameters.syncIfNeeded(!busy());
         } catch (RuntimeException e) {
             log.error("{}: applying the PostgreSQL parameters failed", s.name, e);
         }
@@ -381,31 +355,16 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
 
     // ---------------------------------------------------------------- internals
 
-    /**
-     * Entry check of a long action: advances the running one, throws when the data directory is
-     * unusable, and returns why the call breaks the contract (another operation running; no
-     * initialized data directory; or, with {@code mayBeEmpty} for bootstrap and clone, one that is
-     * not empty or has a running postmaster), or null.
-     */
+    /** Entry check of a long action: advances the running one, then {@link Server#admit}. */
     private String admit(String what, boolean mayBeEmpty) {
         settle();
-        DataDirectory.Inspection dir = s.data.inspect();
-        if (dir.state() == DataDirectoryState.INACCESSIBLE) {
-            throw new PostgresException(s.name + ": " + what + " cannot begin: " + dir.error());
-        }
-        if (busy()) {
-            return "another operation is running: " + current;
-        }
-        if (!mayBeEmpty && dir.state() != DataDirectoryState.INITIALIZED && !what.equals("post_bootstrap")) {
-            return "the data directory " + s.config.dataDir() + " is not initialized";
-        }
-        if (mayBeEmpty && dir.state() == DataDirectoryState.INITIALIZED) {
-            return "the data directory " + s.config.dataDir() + " is not empty";
-        }
-        if (mayBeEmpty && s.postmaster().isPresent()) {
-            return "a postmaster is running in " + s.config.dataDir();
-        }
-        return null;
+        return s.admit(what, mayBeEmpty, busy() ? current : null);
+    }
+
+    /** {@link #admit} for an action on a stopped server. */
+    private String admitStopped(String what) {
+        String refused = admit(what, false);
+        return refused == null && s.postmaster().isPresent() ? "the server is running" : refused;
     }
 
     private <T extends Operation> T track(T op) {

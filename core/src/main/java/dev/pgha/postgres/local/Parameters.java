@@ -16,12 +16,15 @@ import org.slf4j.LoggerFactory;
  * The PostgreSQL parameters of one server: the DCS's {@code postgresql.parameters} merged with
  * the member's own ({@link PostgresParameters#merge}), checked by PostgreSQL itself before they
  * are written (a value it would refuse is left out, with a log line naming it), and what is known
- * about a restart being pending. Plain bookkeeping: {@link ConfigFiles} writes what
+ * about a restart being pending; and the leader's override of {@code synchronous_standby_names},
+ * which wins over the configured value. Plain bookkeeping: {@link ConfigFiles} writes what
  * {@link #forFile()} gives, {@link ParameterSync} reloads a running server.
  */
 final class Parameters {
 
     private static final Logger log = LoggerFactory.getLogger(Parameters.class);
+    /** The parameter the leader manages in synchronous mode, overriding the configured value. */
+    static final String SYNCHRONOUS_STANDBY_NAMES = "synchronous_standby_names";
     private static final Pattern NAMED = Pattern.compile("parameter \"([^\"]+)\"");
     /** The cluster-wide parameters a standby's pg_control may require higher (Patroni's effective_configuration). */
     private static final Map<String, String> CONTROL_DATA = Map.of("max_connections", "max_connections setting",
@@ -52,6 +55,9 @@ final class Parameters {
     /** {@code pg_conf_load_time()} of pgha's session when it asked for a reload; null: none outstanding. */
     private String reloadSince;
     private boolean predicted;
+    /** The leader's {@code synchronous_standby_names}, winning over {@link #merged}; null: none. */
+    private String syncOverride;
+    private boolean syncGiven;
 
     Parameters(String member, Map<String, String> local) {
         this.member = member;
@@ -83,7 +89,29 @@ final class Parameters {
      * hold the current parameters.
      */
     boolean unwritten() {
-        return dcsGiven && writtenVersion != version;
+        return (dcsGiven || syncGiven) && writtenVersion != version;
+    }
+
+    /**
+     * Overrides {@code synchronous_standby_names} with {@code value}, or with null hands it back
+     * to the configured parameters; true when the value the file gets changed (an empty value and
+     * none are the same: no standby is synchronous).
+     */
+    boolean synchronousStandbyNames(String value) {
+        syncGiven = true;
+        String before = synchronousStandbyNames();
+        syncOverride = value;
+        if (before.equals(synchronousStandbyNames())) {
+            return false;
+        }
+        version++;
+        return true;
+    }
+
+    /** The {@code synchronous_standby_names} the file gets: the override, else the configured one ("" for none). */
+    String synchronousStandbyNames() {
+        String value = syncOverride != null ? syncOverride : current(null).get(SYNCHRONOUS_STANDBY_NAMES);
+        return Objects.requireNonNullElse(value, "");
     }
 
     /**
@@ -93,6 +121,9 @@ final class Parameters {
     Map<String, String> forFile(Check check) {
         Map<String, String> out = new LinkedHashMap<>(current(check));
         out.putAll(raised);
+        if (syncOverride != null) {
+            out.put(SYNCHRONOUS_STANDBY_NAMES, syncOverride);
+        }
         writtenVersion = version;
         written = Map.copyOf(out);
         return out;

@@ -1,12 +1,15 @@
 package dev.pgha.postgres.local;
 
 import dev.pgha.HaClock;
+import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.postgres.ControlData;
+import dev.pgha.postgres.DataDirectoryState;
 import dev.pgha.postgres.PostgresException;
 import dev.pgha.postgres.PostgresOperation;
 import dev.pgha.postgres.PostgresState;
 import dev.pgha.postgres.local.Operation.Phase;
 import dev.pgha.postgres.local.Operation.Progress;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -25,8 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What every part of {@link LocalPostgres} shares: the configuration, the clock, the binaries,
  * the data directory, pgha's connection, the lifecycle state (moved only through
- * {@link PostgresState#transitionTo}), and the building blocks of operations (a child-process
- * phase, a wait for leftover processes, a quick synchronous step).
+ * {@link PostgresState#transitionTo}), the entry check of actions, and the building blocks of
+ * operations (a child-process phase, a wait for leftover processes, a quick synchronous step).
  */
 final class Server {
 
@@ -177,6 +180,65 @@ final class Server {
 
     Path postmasterLog() {
         return workDir.resolve("postgres.log");
+    }
+
+    /**
+     * Entry check of a long action: throws when the data directory is unusable, and returns why
+     * the call breaks the contract (an operation {@code running}; no initialized data directory;
+     * or, with {@code mayBeEmpty} for bootstrap and clone, one that is not empty or has a running
+     * postmaster), or null.
+     */
+    String admit(String what, boolean mayBeEmpty, Operation running) {
+        DataDirectory.Inspection dir = data.inspect();
+        if (dir.state() == DataDirectoryState.INACCESSIBLE) {
+            throw new PostgresException(name + ": " + what + " cannot begin: " + dir.error());
+        }
+        if (running != null) {
+            return "another operation is running: " + running;
+        }
+        if (!mayBeEmpty && dir.state() != DataDirectoryState.INITIALIZED && !what.equals("post_bootstrap")) {
+            return "the data directory " + config.dataDir() + " is not initialized";
+        }
+        if (mayBeEmpty && dir.state() == DataDirectoryState.INITIALIZED) {
+            return "the data directory " + config.dataDir() + " is not empty";
+        }
+        if (mayBeEmpty && postmaster().isPresent()) {
+            return "a postmaster is running in " + config.dataDir();
+        }
+        return null;
+    }
+
+    /**
+     * Removes the data directory's contents; throws while an operation is {@code running} or
+     * processes still work in it.
+     */
+    void removeDataDirectory(Operation running) {
+        if (running != null) {
+            throw new PostgresException(name + ": cannot remove the data directory: another operation is running: "
+                    + running);
+        }
+        if (postmaster().isPresent() || !Postmaster.processesIn(config.dataDir()).isEmpty()) {
+            throw new PostgresException(name + ": cannot remove the data directory: processes still work in "
+                    + config.dataDir());
+        }
+        data.removeContents(name);
+        move(PostgresState.STOPPED);
+        log.info("{}: removed the contents of {}", name, config.dataDir());
+    }
+
+    /** The switch points of the current timeline's history file; empty when none or unreadable. */
+    List<TimelineHistory.Entry> timelineHistory() {
+        try {
+            if (data.inspect().state() != DataDirectoryState.INITIALIZED) {
+                return List.of();
+            }
+            Sql.Observation o = postmaster().isPresent() ? sql.observe() : null;
+            long timeline = o != null ? o.timeline() : controlData().checkpointTimeline();
+            return ControlFiles.history(config.dataDir(), timeline);
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: cannot read the timeline history: {}", name, e.toString());
+            return List.of();
+        }
     }
 
     // ---------------------------------------------------------------- phases

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * pgha's own connection to the local server, for quick questions only: one status query per
- * observation, {@code pg_reload_conf()}, and the roles of post-bootstrap. Short connect and
+ * observation (and the replication state's, {@link ReplicationQuery}), {@code pg_reload_conf()},
+ * and the roles of post-bootstrap. Short connect and
  * socket timeouts bound every call; a broken connection is dropped and opened again next time.
  * Long statements (CHECKPOINT) run as {@code psql} child processes instead.
  */
@@ -111,6 +112,20 @@ final class Sql implements AutoCloseable {
     /** Lets {@link #observe()} connect again. */
     void resume() {
         paused = false;
+    }
+
+    /**
+     * pgha's kept session (the connection of {@link #observe()}), opened if needed; null while
+     * paused. A caller whose statement failed drops it with {@link #close()}.
+     */
+    Connection session() throws SQLException {
+        if (paused) {
+            return null;
+        }
+        if (connection == null) {
+            connection = open();
+        }
+        return connection;
     }
 
     /** Asks the server how it stands; null when it cannot be reached or asked (or while paused). */
@@ -276,14 +291,12 @@ final class Sql implements AutoCloseable {
      * null); empty when the server cannot be asked.
      */
     Map<String, Lsn> physicalSlotPositions() {
-        if (paused) {
-            return Map.of();
-        }
         try {
-            if (connection == null) {
-                connection = open();
+            Connection c = session();
+            if (c == null) {
+                return Map.of();
             }
-            try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
                     "SELECT slot_name, COALESCE(pg_catalog.pg_wal_lsn_diff(restart_lsn, '0/0')::bigint, 0)"
                             + " FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary")) {
                 Map<String, Lsn> out = new TreeMap<>();
