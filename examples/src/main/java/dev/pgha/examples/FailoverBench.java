@@ -40,7 +40,10 @@ import java.util.regex.Pattern;
  *       the floor no failover can beat, and how far above it the failover came;</li>
  *   <li><b>postmaster crash, primary_start_timeout 0</b>: failover;</li>
  *   <li><b>postmaster crash, primary_start_timeout 300</b>: restart in place;</li>
- *   <li><b>planned switchover</b>: from the request to the candidate accepting writes.</li>
+ *   <li><b>planned switchover</b>: from the request to the candidate accepting writes;</li>
+ *   <li><b>commit latency</b>: one writer's commits, asynchronous and with {@code synchronous_mode} on
+ *       (median and 99th percentile; the agents run PostgreSQL with {@code fsync=off}, so the
+ *       figures are the replication round trip, not the disk).</li>
  * </ul>
  * Then, in a healthy idle cluster, the etcd requests per member per cycle (gRPC messages etcd
  * received, from its own {@code /metrics}), and each agent's resident memory and CPU time per
@@ -105,6 +108,7 @@ public final class FailoverBench {
         postmasterCrash(0);
         postmasterCrash(300);
         switchover();
+        commitLatency();
         idle();
         out.println();
         out.println("figure                                                     min   median      max");
@@ -219,6 +223,48 @@ public final class FailoverBench {
                     out.printf(Locale.ROOT, "  #%d %s -> %s: the candidate accepted an INSERT after %.2f s%n", i, leader,
                             candidate, seconds);
                     add("switchover: request -> INSERT on the candidate (s)", seconds);
+                }
+            }
+        }
+    }
+
+    /**
+     * What synchronous replication costs a writer: one client inserting through the multi-host
+     * connection, committing each row, for {@code idle-seconds / 3} per mode and repetition; the
+     * median and 99th percentile of its commits, asynchronous and with {@code synchronous_mode} on.
+     */
+    private void commitLatency() throws Exception {
+        section("commit latency of one writer: asynchronous, then synchronous_mode on");
+        try (AgentCluster c = cluster(300)) {
+            start(c);
+            exec(c, healthy(c), "CREATE TABLE bench_commits (v bigint PRIMARY KEY)");
+            ClusterAdmin admin = ClusterAdmin.of(AgentSettings.load(c.settingsFile(c.names().get(0)), false).ha(), c.dcs());
+            long window = Math.max(3, idleSeconds / 3) * 1000L;
+            for (int i = 1; i <= repetitions; i++) {
+                for (boolean sync : List.of(false, true)) {
+                    admin.patchConfig(java.util.Map.of("synchronous_mode", sync));
+                    await(sync ? "a synchronous standby published" : "the sync key gone", () -> {
+                        var key = c.view().sync();
+                        return sync ? key != null && !key.syncStandbys().isEmpty() : key == null;
+                    });
+                    String leader = healthy(c);
+                    exec(c, leader, "TRUNCATE bench_commits");
+                    try (AcknowledgedWriter w = new AcknowledgedWriter(c.names().stream().map(c::port).toList(),
+                            "postgres", dev.pgha.testing.TempPostgres.SUPERUSER_PASSWORD, "bench_commits").start()) {
+                        pause(window);
+                        List<Long> ns = new ArrayList<>(w.latenciesNanos());
+                        Collections.sort(ns);
+                        if (ns.isEmpty()) {
+                            throw new IllegalStateException("no commit acknowledged: " + w.lastError());
+                        }
+                        double p50 = ns.get(ns.size() / 2) / 1e6;
+                        double p99 = ns.get(Math.min(ns.size() - 1, ns.size() * 99 / 100)) / 1e6;
+                        String mode = sync ? "synchronous_mode on" : "asynchronous";
+                        out.printf(Locale.ROOT, "  #%d %s: %d commits, median %.2f ms, p99 %.2f ms%n", i, mode,
+                                ns.size(), p50, p99);
+                        add("commit latency, " + mode + ", median (ms)", p50);
+                        add("commit latency, " + mode + ", p99 (ms)", p99);
+                    }
                 }
             }
         }
