@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
 /**
@@ -203,6 +204,33 @@ public final class AgentCluster implements AutoCloseable {
             return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits for {@code condition} (polled every 20 ms) up to {@code limit}; when it does not come,
+     * fails naming it, with the last 100 lines each agent printed (a line repeating the one before,
+     * but for its time stamp, left out).
+     */
+    public void await(String what, Duration limit, BooleanSupplier condition) {
+        try {
+            TempPostgres.until(what, limit, condition);
+        } catch (AssertionError e) {
+            StringBuilder logs = new StringBuilder(e.getMessage());
+            for (String n : names()) {
+                List<String> kept = new ArrayList<>();
+                String previous = "";
+                for (String line : log(n).split("\n")) {
+                    String text = line.replaceFirst("^\\S+ \\S+ ", "");
+                    if (!text.equals(previous)) {
+                        kept.add(line);
+                    }
+                    previous = text;
+                }
+                logs.append("\n--- ").append(n).append(" (last lines, repeats left out)\n");
+                kept.subList(Math.max(0, kept.size() - 100), kept.size()).forEach(l -> logs.append(l).append('\n'));
+            }
+            throw new AssertionError(logs.toString(), e);
         }
     }
 

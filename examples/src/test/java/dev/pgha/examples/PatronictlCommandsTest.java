@@ -9,7 +9,6 @@ import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.testing.Patronictl;
-import dev.pgha.testing.TempPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -416,18 +415,6 @@ class PatronictlCommandsTest {
     }
 
     private void await(String what, BooleanSupplier condition) {
-        try {
-            TempPostgres.until(what, WAIT, condition);
-        } catch (AssertionError e) {
-            StringBuilder logs = new StringBuilder(e.getMessage());
-            for (String n : cluster.names()) {
-                logs.append("\n--- ").append(n).append(" (last 60 lines)\n");
-                String[] lines = cluster.log(n).split("\n");
-                for (int i = Math.max(0, lines.length - 60); i < lines.length; i++) {
-                    logs.append(lines[i]).append('\n');
-                }
-            }
-            throw new AssertionError(logs.toString(), e);
-        }
+        cluster.await(what, WAIT, condition);
     }
 }

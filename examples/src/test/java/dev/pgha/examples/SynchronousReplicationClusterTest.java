@@ -213,19 +213,10 @@ class SynchronousReplicationClusterTest {
 
     private void await(String what, BooleanSupplier condition) {
         try {
-            TempPostgres.until(what, WAIT, condition);
+            cluster.await(what, WAIT, condition);
         } catch (AssertionError e) {
-            StringBuilder logs = new StringBuilder(e.getMessage());
-            logs.append("\nwriter: ").append(writer == null ? "not started" : writer.count() + " acknowledged, last error "
-                    + writer.lastError());
-            for (String n : cluster.names()) {
-                logs.append("\n--- ").append(n).append(" (last 80 lines)\n");
-                String[] lines = cluster.log(n).split("\n");
-                for (int i = Math.max(0, lines.length - 80); i < lines.length; i++) {
-                    logs.append(lines[i]).append('\n');
-                }
-            }
-            throw new AssertionError(logs.toString(), e);
+            throw new AssertionError("writer: " + (writer == null ? "not started" : writer.count()
+                    + " acknowledged, last error " + writer.lastError()) + "\n" + e.getMessage(), e);
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Failover;
-import dev.pgha.testing.TempPostgres;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -73,23 +72,7 @@ class ThreeNodeClusterTest {
     }
 
     private void await(String what, BooleanSupplier condition) {
-        try {
-            TempPostgres.until(what, WAIT, condition);
-        } catch (AssertionError e) {
-            StringBuilder logs = new StringBuilder(e.getMessage());
-            for (String n : cluster.names()) {
-                logs.append("\n--- ").append(n).append(" (without repeated lines)\n");
-                String previous = "";
-                for (String line : cluster.log(n).split("\n")) {
-                    String text = line.replaceFirst("^\\S+ \\S+ ", "");
-                    if (!text.equals(previous)) {
-                        logs.append(line).append('\n');
-                    }
-                    previous = text;
-                }
-            }
-            throw new AssertionError(logs.toString(), e);
-        }
+        cluster.await(what, WAIT, condition);
     }
 
     /** Then: the sampler asked every server throughout and never saw two accept writes at once. */

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -251,7 +250,7 @@ public final class EtcdServer implements AutoCloseable {
             m.destroy();
         }
         RUNNING.remove(this);
-        deleteTree(dir);
+        ScratchFiles.deleteTree(dir);
     }
 
     private EtcdMember member(int index) {
@@ -361,14 +360,4 @@ public final class EtcdServer implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: a temp directory left behind is not worth failing a test for
-        }
-    }
 }

@@ -14,14 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real HAProxy for tests: Debian's {@code haproxy} binary started in the foreground
@@ -360,20 +358,11 @@ public final class HaproxyServer implements AutoCloseable {
             }
             closed = true;
             if (process != null) {
-                process.destroyForcibly();
-                try {
-                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                        process.destroyForcibly();
-                        process.waitFor(10, TimeUnit.SECONDS);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    process.destroyForcibly();
-                }
+                ScratchFiles.kill(process);
             }
         }
         RUNNING.remove(this);
-        deleteTree(dir);
+        ScratchFiles.deleteTree(dir);
     }
 
     private static String findBinary() {
@@ -404,14 +393,4 @@ public final class HaproxyServer implements AutoCloseable {
                 + BINARY_PROPERTY + "=/path/to/haproxy");
     }
 
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: a temp directory left behind is not worth failing a test for
-        }
-    }
 }
