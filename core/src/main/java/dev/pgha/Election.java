@@ -208,6 +208,11 @@ final class Election {
         return !quorumMode || votes >= cluster.sync().quorum() || ahead == 0 && me.equals(cluster.sync().leader());
     }
 
+    /** The {@code synchronous_mode} these rules apply. */
+    ClusterSettings.SynchronousMode synchronousMode() {
+        return config.synchronousMode();
+    }
+
     /** Synchronous replication is requested and a leader put its name in the {@code sync} key. */
     boolean syncActive(ClusterView cluster) {
         return config.synchronousMode().isSynchronous() && cluster.sync() != null && cluster.sync().leader() != null;

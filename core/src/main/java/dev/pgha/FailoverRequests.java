@@ -9,6 +9,7 @@ import dev.pgha.dcs.DcsException;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -86,6 +87,16 @@ final class FailoverRequests {
         }
         if (cluster.isPaused() && scheduledAt != null) {
             return ActionResult.refused("Can't schedule switchover in the paused state");
+        }
+        boolean synchronous = rules.apply(cluster).synchronousMode().isSynchronous();
+        Set<String> syncStandbys = cluster.sync() == null ? Set.of() : cluster.sync().syncStandbys();
+        if (synchronous && candidate != null && !syncStandbys.contains(candidate)) {
+            // Patroni checks this outside quorum mode; pgha in quorum mode too: a candidate races
+            // for a switchover without collecting votes, so it must be one of the voters
+            return ActionResult.refused("switchover is not possible: candidate name does not match with sync_standby");
+        }
+        if (synchronous && candidate == null && syncStandbys.isEmpty()) {
+            return ActionResult.refused("switchover is not possible: can not find sync_standby");
         }
         if (candidate != null) {
             Optional<String> problem = problemOf(cluster, candidate, current.get());

@@ -165,6 +165,7 @@ public final class FakePostgres extends FakeServerBase implements PostgresProces
         if (!java.util.Objects.equals(value, ssnOverride)) {
             ssnOverride = value;
             ssnChanges++;
+            world.synchronousStandbyNamesChanged();
         }
     }
 

@@ -43,6 +43,7 @@ public final class FakeWorld {
     private final long seed;
     private final Map<String, FakePostgres> nodes = new LinkedHashMap<>();
     private final List<String> violations = new ArrayList<>();
+    private final FakeCommits commits = new FakeCommits(this);
     private long origins;
     private long bootstraps;
     private boolean strict;
@@ -114,9 +115,41 @@ public final class FakeWorld {
                 moved |= stream(n, false);
             }
             if (!moved) {
-                return;
+                break;
             }
         }
+        commits.settle();
+    }
+
+    /**
+     * A client's commit of {@code bytes} on the member's server (a writable primary): it is
+     * acknowledged as PostgreSQL's synchronous commit would be, at once without
+     * {@code synchronous_standby_names}, else once the standbys it requires received it.
+     *
+     * @return whether the server took the write
+     */
+    public boolean commit(String member, long bytes) {
+        return find(member).map(pg -> commits.commit(pg, bytes) != null).orElse(false);
+    }
+
+    /** The commits acknowledged to their clients so far (since {@link #forgetAcknowledged()}). */
+    public List<FakeCommits.Commit> acknowledgedCommits() {
+        return commits.acknowledged();
+    }
+
+    /** Whether the member's server holds the commit in its WAL (on the same timeline lineage). */
+    public boolean holds(String member, FakeCommits.Commit commit) {
+        return FakeCommits.contains(get(member), commit);
+    }
+
+    /** Forgets the commits acknowledged so far (after a manual failover, which may go to an asynchronous standby). */
+    public void forgetAcknowledged() {
+        commits.forgetAcknowledged();
+    }
+
+    /** A primary's synchronous_standby_names changed: waiting commits are looked at again. */
+    void synchronousStandbyNamesChanged() {
+        commits.settle();
     }
 
     /**

@@ -353,10 +353,13 @@ public final class SimulatedCluster {
         dcs.setAvailable(true);
     }
 
-    /** Writes {@code bytes} of WAL on the writable primary, if there is one. */
+    /**
+     * A client commits {@code bytes} of WAL on the writable primary, if there is one; the fake
+     * acknowledges it as synchronous commit would ({@link FakeWorld#commit}).
+     */
     public boolean write(long bytes) {
         List<String> writable = writablePrimaries();
-        return writable.size() == 1 && world.write(writable.get(0), bytes);
+        return writable.size() == 1 && world.commit(writable.get(0), bytes);
     }
 
     /** Adds a line to the log (with the simulated time). */

@@ -104,7 +104,7 @@ final class FaultSchedule {
         this.config = SimulationConfig.draw(rnd);
         this.sim = SimulatedCluster.builder().nodes(config.nodes()).seed(seed).timings(config.timings())
                 .config(config.haConfig()).logLines(fullLog ? Integer.MAX_VALUE : 200).build();
-        this.invariants = new Invariants(sim);
+        this.invariants = new Invariants(sim, config.promisesNoLoss());
         sim.afterEachCycle(invariants::afterCycle);
     }
 
@@ -319,6 +319,7 @@ final class FaultSchedule {
     private void request(List<String> names) {
         if (mayWriteInPause != null) {
             mayWriteInPause.addAll(names); // in pause a request may make any candidate primary
+            sim.world().forgetAcknowledged(); // ... an asynchronous one too, as the operator asked
         }
         String via = names.get(rnd.nextInt(names.size()));
         String someone = names.get(rnd.nextInt(names.size()));
@@ -337,6 +338,7 @@ final class FaultSchedule {
         } else {
             note("manual failover to " + someone + " via " + via);
             sim.failover(via, someone);
+            sim.world().forgetAcknowledged(); // the operator may name an asynchronous standby
         }
     }
 

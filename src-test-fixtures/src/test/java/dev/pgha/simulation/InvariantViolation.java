@@ -28,7 +28,8 @@ final class InvariantViolation extends RuntimeException {
         POSTGRES_CONTRACT("3 PostgresProcess contract kept"),
         CYCLE_NEVER_FAILS("4 runCycle never throws or reports a bug"),
         CONVERGENCE("5 convergence within the bound"),
-        PAUSE("6 in pause, no automatic promotion and no restart of a crashed PostgreSQL");
+        PAUSE("6 in pause, no automatic promotion and no restart of a crashed PostgreSQL"),
+        NO_ACKNOWLEDGED_COMMIT_LOST("7 with synchronous_mode_strict, every acknowledged commit is on the primary");
 
         private final String label;
 

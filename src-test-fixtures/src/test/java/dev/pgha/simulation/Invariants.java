@@ -27,6 +27,12 @@ import java.util.Optional;
  *       never answers Patroni's "Unexpected exception raised, please report it as a BUG".</li>
  * </ol>
  *
+ * <li><b>No acknowledged commit lost</b> (invariant 7), when the schedule runs
+ *       {@code synchronous_mode} with {@code synchronous_mode_strict}: every commit the fake
+ *       acknowledged to its client (see {@code FakeWorld#commit}) is in the WAL of the writable
+ *       primary, whenever there is one. A manual failover may go to an asynchronous standby, as in
+ *       Patroni: the schedule forgets what was acknowledged before one.</li>
+ *
  * Invariant 5 (convergence after the faults heal) is a liveness property checked by the runner.
  */
 final class Invariants {
@@ -35,9 +41,16 @@ final class Invariants {
     static final String BUG_MESSAGE = "Unexpected exception raised, please report it as a BUG";
 
     private final SimulatedCluster sim;
+    private final boolean noLossPromised;
 
     Invariants(SimulatedCluster sim) {
+        this(sim, false);
+    }
+
+    /** @param noLossPromised whether invariant 7 applies (synchronous_mode with strict) */
+    Invariants(SimulatedCluster sim, boolean noLossPromised) {
         this.sim = sim;
+        this.noLossPromised = noLossPromised;
     }
 
     /** Checks the last cycle's result of {@code node}, then every safety invariant. */
@@ -52,6 +65,9 @@ final class Invariants {
 
     /** Checks invariants 1 to 3 now. */
     void check() {
+        if (noLossPromised) {
+            checkAcknowledgedCommits();
+        }
         List<String> writable = sim.writablePrimaries();
         if (writable.size() > 1) {
             throw new InvariantViolation(Invariant.SINGLE_PRIMARY, "two writable primaries at once: " + writable
@@ -85,6 +101,22 @@ final class Invariants {
         if (!sim.world().violations().isEmpty()) {
             throw new InvariantViolation(Invariant.POSTGRES_CONTRACT,
                     "the engine misused PostgresProcess: " + sim.world().violations());
+        }
+    }
+
+    /** Invariant 7: the writable primary holds every acknowledged commit. */
+    private void checkAcknowledgedCommits() {
+        List<String> writable = sim.writablePrimaries();
+        if (writable.size() != 1) {
+            return;
+        }
+        String primary = writable.get(0);
+        for (var commit : sim.world().acknowledgedCommits()) {
+            if (!sim.world().holds(primary, commit)) {
+                throw new InvariantViolation(Invariant.NO_ACKNOWLEDGED_COMMIT_LOST, "a commit acknowledged on "
+                        + commit.primary() + " up to " + commit.lsn() + " is not in the WAL of " + primary
+                        + ", the writable primary now");
+            }
         }
     }
 }

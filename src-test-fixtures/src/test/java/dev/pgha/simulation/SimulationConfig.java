@@ -1,5 +1,6 @@
 package dev.pgha.simulation;
 
+import dev.pgha.ClusterSettings;
 import dev.pgha.HaConfig;
 import dev.pgha.testing.FakeTimings;
 import java.time.Duration;
@@ -19,9 +20,12 @@ import java.util.function.UnaryOperator;
  * @param primaryStartTimeout {@code primary_start_timeout}: 0 (fail over at once after a crash) or 300 s
  * @param repair              how a diverged node rejoins (pg_rewind, or wipe and clone again)
  * @param timings             the fake operations' durations (small, so schedules stay short)
+ * @param synchronousMode     {@code synchronous_mode}: off for half the schedules, on or quorum for the others
+ * @param strict              {@code synchronous_mode_strict} (half the synchronous schedules)
  */
 record SimulationConfig(int nodes, Duration ttl, Duration loopWait, Duration retryTimeout,
-                        Duration primaryStartTimeout, Repair repair, FakeTimings timings) {
+                        Duration primaryStartTimeout, Repair repair, FakeTimings timings,
+                        ClusterSettings.SynchronousMode synchronousMode, boolean strict) {
 
     /** How a node whose data diverged from the leader's rejoins. */
     enum Repair {
@@ -63,19 +67,29 @@ record SimulationConfig(int nodes, Duration ttl, Duration loopWait, Duration ret
                 millis(rnd, 200, 2000),   // single-user crash recovery
                 millis(rnd, 500, 3000),   // initdb
                 millis(rnd, 200, 1000));  // post-bootstrap
+        int mode = rnd.nextInt(4);
+        ClusterSettings.SynchronousMode sync = mode < 2 ? ClusterSettings.SynchronousMode.OFF
+                : mode == 2 ? ClusterSettings.SynchronousMode.ON : ClusterSettings.SynchronousMode.QUORUM;
+        boolean strict = sync.isSynchronous() && rnd.nextBoolean();
         return new SimulationConfig(nodes, Duration.ofSeconds(t[0]), Duration.ofSeconds(t[1]),
-                Duration.ofSeconds(t[2]), primaryStartTimeout, repair, timings);
+                Duration.ofSeconds(t[2]), primaryStartTimeout, repair, timings, sync, strict);
     }
 
     private static Duration millis(SplittableRandom rnd, int min, int max) {
         return Duration.ofMillis(min + rnd.nextInt(max - min + 1) / 100 * 100);
     }
 
+    /** Whether no acknowledged commit may be lost: synchronous replication, strict. */
+    boolean promisesNoLoss() {
+        return synchronousMode.isSynchronous() && strict;
+    }
+
     /** The settings every node gets (scope and name are set by the simulated cluster). */
     UnaryOperator<HaConfig.Builder> haConfig() {
         return b -> b.ttl(ttl).loopWait(loopWait).retryTimeout(retryTimeout).primaryStartTimeout(primaryStartTimeout)
                 .usePgRewind(repair == Repair.PG_REWIND)
-                .removeDataDirectoryOnDivergedTimelines(repair == Repair.REINITIALIZE);
+                .removeDataDirectoryOnDivergedTimelines(repair == Repair.REINITIALIZE)
+                .synchronousMode(synchronousMode).synchronousModeStrict(strict);
     }
 
     /** The longest a scripted slow promote may take. */
@@ -103,6 +117,7 @@ record SimulationConfig(int nodes, Duration ttl, Duration loopWait, Duration ret
         return nodes + " nodes, ttl " + s(ttl) + " / loop_wait " + s(loopWait) + " / retry_timeout " + s(retryTimeout)
                 + ", primary_start_timeout " + s(primaryStartTimeout) + ", "
                 + (repair == Repair.PG_REWIND ? "use_pg_rewind" : "remove_data_directory_on_diverged_timelines")
+                + ", synchronous_mode " + synchronousMode.patroniName() + (strict ? " strict" : "")
                 + ", fake timings start " + s(f.start()) + " stop " + s(f.stop()) + " immediate " + s(f.stopImmediate())
                 + " promote " + s(f.promote()) + " basebackup " + s(f.basebackup()) + " rewind " + s(f.rewind())
                 + " crash recovery " + s(f.crashRecovery()) + " initdb " + s(f.bootstrap()) + " post-bootstrap "

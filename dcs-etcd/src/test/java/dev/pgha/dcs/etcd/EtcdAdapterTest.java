@@ -154,7 +154,8 @@ class EtcdAdapterTest {
         assertThat(v.config().data()).isEmpty();
         assertThat(v.config().version()).as("the version stays usable for compare-and-set").isPositive();
         assertThat(v.failover()).isNull();
-        assertThat(v.sync()).isNull();
+        assertThat(v.sync().leader()).as("an unusable sync key names no leader; its version is kept").isNull();
+        assertThat(v.sync().version()).isPositive();
         assertThat(v.history()).isEqualTo(TimelineHistory.EMPTY);
         assertThat(v.status()).isEqualTo(ClusterStatus.EMPTY);
         assertThat(v.failsafe()).isEmpty();
