@@ -340,7 +340,7 @@ public final class SimulatedCluster {
 
     /**
      * Ends every fault: frozen agents resume, DCS partitions and slowness heal, the DCS is
-     * available, and scripted PostgreSQL outcomes not consumed yet are dropped (operations already
+     * available, servers receive WAL again, and scripted PostgreSQL outcomes not consumed yet are dropped (operations already
      * running keep their scripted duration).
      */
     public void healAll() {
@@ -348,6 +348,7 @@ public final class SimulatedCluster {
         for (SimulatedNode n : nodes.values()) {
             n.setCycling(true);
             n.postgres().clearScript();
+            n.postgres().pauseReplication(false);
         }
         dcs.clearFaults();
         dcs.setAvailable(true);

@@ -48,7 +48,9 @@ final class FaultSchedule {
         /** A switchover (or manual failover) request, accepted or refused. */
         SWITCHOVER(3),
         /** The operator pauses the cluster (maintenance mode) for a while, then resumes it. */
-        PAUSE(2);
+        PAUSE(2),
+        /** One server stops receiving WAL for a while (a slow network or disk): it lags. */
+        LAG(2);
 
         final int weight;
 
@@ -90,6 +92,8 @@ final class FaultSchedule {
     private final List<String> faultList = new ArrayList<>();
     private final List<Active> active = new ArrayList<>();
     private int faults;
+    /** A request that may promote an asynchronous standby is not done yet (see invariant 7). */
+    private boolean operatorRequestOpen;
     /** While paused: the nodes writable when the pause began or made so by a request since; else null. */
     private java.util.Set<String> mayWriteInPause;
     /** While paused: the nodes whose PostgreSQL crashed during the pause (they must stay down). */
@@ -177,6 +181,18 @@ final class FaultSchedule {
         return true;
     }
 
+    /**
+     * A manual failover, or any request in pause, may promote an asynchronous standby, as the
+     * operator asked (Patroni allows it): what was acknowledged until the request is done may be
+     * lost, so invariant 7 starts afresh once the {@code failover} key is gone.
+     */
+    private void forgiveWhileAnOperatorRequestIsOpen() {
+        if (operatorRequestOpen) {
+            sim.world().forgetAcknowledged();
+            operatorRequestOpen = sim.dcs().snapshot().failover() != null;
+        }
+    }
+
     /** Ends due faults, maybe writes, runs one step and checks the invariants. */
     private void tick() {
         healDue();
@@ -185,6 +201,7 @@ final class FaultSchedule {
         }
         notePause();
         sim.step();
+        forgiveWhileAnOperatorRequestIsOpen();
         invariants.check();
         checkPause();
     }
@@ -292,6 +309,12 @@ final class FaultSchedule {
                     applyDcsFault(target);
                 }
             }
+            case LAG -> {
+                Duration d = faultDuration();
+                note("LAG " + target + " (no WAL received) for " + SimulationConfig.s(d));
+                active.add(new Active(kind, target, now + d.toNanos()));
+                sim.world().get(target).pauseReplication(true);
+            }
             case DCS_DOWN -> {
                 Duration d = faultDuration();
                 note("DCS down for everyone for " + SimulationConfig.s(d));
@@ -319,7 +342,7 @@ final class FaultSchedule {
     private void request(List<String> names) {
         if (mayWriteInPause != null) {
             mayWriteInPause.addAll(names); // in pause a request may make any candidate primary
-            sim.world().forgetAcknowledged(); // ... an asynchronous one too, as the operator asked
+            operatorRequestOpen = true; // ... an asynchronous one too, as the operator asked
         }
         String via = names.get(rnd.nextInt(names.size()));
         String someone = names.get(rnd.nextInt(names.size()));
@@ -338,7 +361,7 @@ final class FaultSchedule {
         } else {
             note("manual failover to " + someone + " via " + via);
             sim.failover(via, someone);
-            sim.world().forgetAcknowledged(); // the operator may name an asynchronous standby
+            operatorRequestOpen = true; // the operator may name an asynchronous standby
         }
     }
 
@@ -363,6 +386,10 @@ final class FaultSchedule {
                         note("end of FREEZE " + a.node());
                         sim.freeze(a.node(), false);
                     }
+                }
+                case LAG -> {
+                    note("end of LAG " + a.node());
+                    sim.world().get(a.node()).pauseReplication(false);
                 }
                 case PARTITION, SLOW_DCS -> {
                     note("end of " + a.kind() + " " + a.node());
