@@ -92,11 +92,14 @@ final class SyncReplication {
         return requested(state.settings()) && sync != null && sync.leader() == null && state.sync().lastGood() == null;
     }
 
-    /** Remembers the cycle's {@code sync} key when usable, and warns when it is not. */
+    /**
+     * Remembers the cycle's {@code sync} key when usable (and forgets it once the key is gone:
+     * synchronous replication was disabled), and warns when it is not usable.
+     */
     void noteKey(Cycle c) {
         SyncState sync = c.cluster.sync();
         State st = c.state.sync();
-        if (sync != null && sync.leader() != null && !sync.equals(st.lastGood())) {
+        if (sync == null && st.lastGood() != null || sync != null && sync.leader() != null && !sync.equals(st.lastGood())) {
             c.state = c.state.withSync(new State(st.ssnSeen(), st.primaryFlushLsn(), st.ready(), st.strictActivated(),
                     sync));
         } else if (sync != null && sync.leader() == null && requested(c.state.settings()) && st.lastGood() != null) {
