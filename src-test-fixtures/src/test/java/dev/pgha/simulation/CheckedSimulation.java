@@ -14,8 +14,13 @@ final class CheckedSimulation {
     private final Invariants invariants;
 
     CheckedSimulation(SimulatedCluster sim) {
+        this(sim, false);
+    }
+
+    /** @param noLossPromised whether invariant 7 applies (synchronous_mode with strict) */
+    CheckedSimulation(SimulatedCluster sim, boolean noLossPromised) {
         this.sim = sim;
-        this.invariants = new Invariants(sim);
+        this.invariants = new Invariants(sim, noLossPromised);
         sim.afterEachCycle(invariants::afterCycle);
     }
 
