@@ -244,10 +244,10 @@ public final class HaproxyServer implements AutoCloseable {
 
     /**
      * The servers of {@code listen} ({@code primary} or {@code replicas}) that HAProxy routes new
-     * connections to now: those marked UP after at least one completed health check. (HAProxy
-     * starts every server UP before its first check, so right after {@link #start} a replica
-     * would still be a candidate for the primary port; wait for this set instead.) Empty when
-     * HAProxy cannot be asked.
+     * connections to now: those whose status is UP, which includes a server not checked yet
+     * (HAProxy starts every server UP, and spreads the first checks over the interval) and one
+     * that failed fewer than {@code fall} checks ({@code UP 1/2}). So right after {@link #start}
+     * every server is in both sets; wait for the set you expect. Empty when HAProxy cannot be asked.
      */
     public Set<String> serversUp(String listen) {
         Set<String> up = new TreeSet<>();
@@ -259,19 +259,17 @@ public final class HaproxyServer implements AutoCloseable {
         int proxy = header.indexOf("pxname");
         int server = header.indexOf("svname");
         int status = header.indexOf("status");
-        int check = header.indexOf("check_status");
-        if (proxy < 0 || server < 0 || status < 0 || check < 0) {
+        if (proxy < 0 || server < 0 || status < 0) {
             return up;
         }
-        int needed = Math.max(Math.max(proxy, server), Math.max(status, check)) + 1;
+        int needed = Math.max(Math.max(proxy, server), status) + 1;
         for (String line : lines.subList(1, lines.size())) {
-            // the fields up to check_status are names (no commas) and numbers: a plain split is safe
+            // the fields up to status are names (no commas) and numbers: a plain split is safe
             String[] f = line.split(",", needed + 1);
             if (f.length < needed || !f[proxy].equals(listen)) {
                 continue;
             }
-            boolean checked = !f[check].isEmpty() && !f[check].startsWith("INI");
-            if (checked && f[status].startsWith("UP")) {
+            if (f[status].startsWith("UP")) {
                 up.add(f[server]);
             }
         }
