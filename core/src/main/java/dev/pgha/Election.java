@@ -174,10 +174,24 @@ final class Election {
                 log.warn("{}: Primary ({}) is still alive", me, m.name());
                 return false;
             }
+            // Positions compare only on one timeline. A member on a later timeline has a promotion
+            // in its history that this node lacks (what it acknowledged since may be only there),
+            // whatever the numbers say; one on an earlier timeline has, past the fork, only WAL that
+            // no later primary kept. (Patroni compares the positions alone.)
+            Long theirTimeline = m.timeline();
+            boolean sameTimeline = pg.timeline() == 0 || theirTimeline == null || theirTimeline == pg.timeline();
+            if (!sameTimeline && theirTimeline < pg.timeline()) {
+                continue;
+            }
             long position = m.walPosition();
-            if (Long.compareUnsigned(position, myPosition) > 0) {
+            if (!sameTimeline || Long.compareUnsigned(position, myPosition) > 0) {
                 ahead++;
-                log.info("{}: Wal position of {} is ahead of my wal position", me, m.name());
+                if (sameTimeline) {
+                    log.info("{}: Wal position of {} is ahead of my wal position", me, m.name());
+                } else {
+                    log.info("{}: Timeline {} of {} is ahead of my timeline {}", me, theirTimeline, m.name(),
+                            pg.timeline());
+                }
                 // In synchronous mode the former leader may still be reachable, and ahead with
                 // commits nobody acknowledged: it does not disqualify a synchronous standby.
                 if (!sync || !m.name().equals(cluster.sync().leader())) {

@@ -37,6 +37,7 @@ final class HaEngine {
     private final Requests requests;
     private final FailoverRequests failoverRequests;
     private final Shutdown shutdown;
+    private final SyncRelease syncRelease;
     private final DynamicSettings dynamicSettings;
     private final DataDirectoryChecks dataDirectory;
     /** What this node carries from cycle to cycle; only this class replaces it, whole, after each cycle. */
@@ -53,9 +54,10 @@ final class HaEngine {
         this.recovery = new Recovery(node, demotion, rewinder, leadership);
         this.bootstrapper = new Bootstrapper(node, demotion);
         this.publisher = new MemberPublisher(node);
-        this.requests = new Requests(node, rewinder);
+        this.syncRelease = new SyncRelease(node, publisher);
+        this.requests = new Requests(node, rewinder, syncRelease);
         this.failoverRequests = new FailoverRequests(node, () -> state.election());
-        this.shutdown = new Shutdown(node, publisher);
+        this.shutdown = new Shutdown(node, publisher, syncRelease);
         this.dynamicSettings = new DynamicSettings(config.name());
         this.dataDirectory = new DataDirectoryChecks(node, bootstrapper);
         this.state = node.initialState();
@@ -105,7 +107,15 @@ final class HaEngine {
         ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
         node.useSettings(c, next);
         c.state = c.state.withConfigSeen(cluster.config().data());
+        if (cluster.isUnlocked() && previousView.leaderName().isPresent()
+                && c.state.settings().synchronousMode() == ClusterSettings.SynchronousMode.QUORUM) {
+            // Quorum votes are the members' published WAL positions, and those published while the
+            // leader ran may lack commits acknowledged since (Patroni asks the members' REST APIs):
+            // the race waits until every member published once more.
+            c.state = c.state.withDcsTroubleSinceLastRace(true);
+        }
         demotion.sync.noteKey(c);
+        syncRelease.check(c, cluster);
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.
         node.postgres.applyParameters(c.state.settings().postgresqlParameters());
         if (!cluster.isLeader(node.name)) {
@@ -221,6 +231,7 @@ final class HaEngine {
         log.warn("{}: Error communicating with DCS: {}", node.name, e.getMessage());
         c.state = c.state.withDcsTroubleSinceLastRace(true);
         try {
+            syncRelease.check(c, null);
             if (c.state.action() != null) {
                 node.pollAction(c);
             }

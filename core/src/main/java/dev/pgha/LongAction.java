@@ -11,8 +11,16 @@ import dev.pgha.postgres.PostgresOperation;
  * @param operation   the running operation
  * @param startedNanos when it started, on the engine's clock
  * @param onDone      run (inside a later cycle) when the operation has finished
+ * @param releasesSync whether this member asked to be released from synchronous standby for the
+ *                     action ({@link SyncRelease}): its member key says {@code nosync} meanwhile
  */
-record LongAction(String name, Kind kind, PostgresOperation operation, long startedNanos, Completion onDone) {
+record LongAction(String name, Kind kind, PostgresOperation operation, long startedNanos, Completion onDone,
+                  boolean releasesSync) {
+
+    /** This action with its operation replaced (the one a {@link SyncRelease} held back, now started). */
+    LongAction withOperation(PostgresOperation value) {
+        return new LongAction(name, kind, value, startedNanos, onDone, releasesSync);
+    }
 
     /** The sorts of long actions the engine distinguishes. */
     enum Kind {

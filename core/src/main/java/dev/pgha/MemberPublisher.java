@@ -1,6 +1,7 @@
 package dev.pgha;
 
 import dev.pgha.cluster.Member;
+import dev.pgha.cluster.MemberTags;
 import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresStatus;
@@ -31,8 +32,11 @@ final class MemberPublisher {
         Long replay = replica && pg.replayLsn() != null ? pg.replayLsn().value() : null;
         String replicationState = replica ? (pg.streaming() ? "streaming" : "in archive recovery") : null;
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
+        // Patroni's get_effective_tags(): a member asking to be released from synchronous standby
+        MemberTags tags = SyncRelease.releasing(s) ? node.config.tags().withNoSync(true).withSyncPriority(0)
+                : node.config.tags();
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
-                role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, node.config.tags(), false,
+                role.patroniName(), VERSION, xlog, receive, replay, replicationState, timeline, tags, false,
                 !s.guardCapable(), pg.postmasterRunning() && pg.pendingRestart(),
                 s.scheduledRestart() == null ? null
                         : TimelineHistory.formatTimestamp(s.scheduledRestart().request().scheduledAt()),

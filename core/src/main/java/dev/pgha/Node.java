@@ -186,7 +186,8 @@ final class Node {
                     "Failed to run " + actionName + ", " + running.name() + " is already in progress");
         }
         log.info("{}: starting {}", name, actionName);
-        c.state = c.state.withAction(new LongAction(actionName, kind, op, clock.nanoTime(), onDone));
+        c.state = c.state.withAction(new LongAction(actionName, kind, op, clock.nanoTime(), onDone,
+                op instanceof SyncRelease.Awaiting));
         return report;
     }
 

@@ -15,10 +15,12 @@ final class Requests {
 
     private final Node node;
     private final Rewinder rewinder;
+    private final SyncRelease syncRelease;
 
-    Requests(Node node, Rewinder rewinder) {
+    Requests(Node node, Rewinder rewinder, SyncRelease syncRelease) {
         this.node = node;
         this.rewinder = rewinder;
+        this.syncRelease = syncRelease;
     }
 
     /** Patroni's {@code restart()} and {@code schedule_future_restart()}. */
@@ -47,7 +49,7 @@ final class Requests {
             return ActionResult.refused("postgres is not running");
         }
         c.state = c.state.withRecovering(true).withStartTimeout(request.timeout());
-        node.start(c, "restart", LongAction.Kind.RESTART, node.postgres.restart(), (later, ok, detail) -> {
+        syncRelease.start(c, "restart", LongAction.Kind.RESTART, node.postgres::restart, (later, ok, detail) -> {
             later.state = later.state.withStartTimeout(null);
             if (ok) {
                 node.callback(later, HaListener.Callback.ON_RESTART);

@@ -1,5 +1,6 @@
 package dev.pgha;
 
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.PostgresException;
 import dev.pgha.postgres.PostgresRole;
@@ -26,10 +27,12 @@ final class Shutdown {
 
     private final Node node;
     private final MemberPublisher publisher;
+    private final SyncRelease syncRelease;
 
-    Shutdown(Node node, MemberPublisher publisher) {
+    Shutdown(Node node, MemberPublisher publisher, SyncRelease syncRelease) {
         this.node = node;
         this.publisher = publisher;
+        this.syncRelease = syncRelease;
     }
 
     /** Asks for the shutdown; the state remembers it. */
@@ -73,11 +76,21 @@ final class Shutdown {
             }
             if (c.state.action() == null) {
                 if (node.observe(c).postmasterRunning()) {
-                    return node.start(c, "shutdown", LongAction.Kind.SHUTDOWN, node.postgres.stop(StopMode.FAST, false),
+                    return syncRelease.start(c, "shutdown", LongAction.Kind.SHUTDOWN,
+                            () -> node.postgres.stop(StopMode.FAST, false),
                             (later, ok, detail) -> stopped(later, true, ok),
                             Step.of(CycleAction.IN_PROGRESS, "shutdown in progress"));
                 }
                 return stopped(c, false, true);
+            }
+            if (SyncRelease.isAwaiting(c.state)) {
+                ClusterView view;
+                try {
+                    view = node.readCluster(c);
+                } catch (DcsException e) {
+                    view = null;
+                }
+                syncRelease.check(c, view);
             }
             Step finished = node.pollAction(c);
             if (finished != null) {

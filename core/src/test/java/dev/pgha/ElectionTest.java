@@ -67,7 +67,9 @@ class ElectionTest {
             a watchdog_failed member ahead neither blocks nor wins       | replica wal=10 tl=2     | other: replica wal=99 tl=2 watchdog_failed      | -                    | -             | true
             a running primary that may not promote does not block        | replica wal=10 tl=2     | other: primary wal=10 tl=2 nofailover           | -                    | -             | true
             a member on an older timeline ahead does not veto            | replica wal=10 tl=2     | other: replica wal=99 tl=1                      | -                    | -             | true
-            ... unless check_timeline is off                             | replica wal=10 tl=2     | other: replica wal=99 tl=1                      | check_timeline=false | -             | false
+            ... with check_timeline off too (pgha: one timeline only)    | replica wal=10 tl=2     | other: replica wal=99 tl=1                      | check_timeline=false | -             | true
+            a member on a later timeline behind in position vetoes       | replica wal=99 tl=1     | other: replica wal=10 tl=2                      | check_timeline=false | -             | false
+            a member on a later timeline vetoes without a cluster timeline | replica wal=99 tl=1   | other: replica wal=10 tl=2                      | cluster_tl=0         | -             | false
             a member on the cluster timeline ahead vetoes                | replica wal=10 tl=2     | other: replica wal=99 tl=2                      | -                    | -             | false
             a member with no known timeline ahead vetoes                 | replica wal=10 tl=2     | other: replica wal=99 tl=none                   | -                    | -             | false
             without a cluster timeline a member ahead vetoes             | replica wal=10 tl=1     | other: replica wal=99 tl=1                      | cluster_tl=0         | -             | false

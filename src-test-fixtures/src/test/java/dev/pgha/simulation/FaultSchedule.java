@@ -50,7 +50,12 @@ final class FaultSchedule {
         /** The operator pauses the cluster (maintenance mode) for a while, then resumes it. */
         PAUSE(2),
         /** One server stops receiving WAL for a while (a slow network or disk): it lags. */
-        LAG(2);
+        LAG(2),
+        /**
+         * The operator restarts one member's PostgreSQL ({@code POST /restart}); a synchronous
+         * standby first asks the primary to release it.
+         */
+        RESTART_POSTGRES(2);
 
         final int weight;
 
@@ -289,7 +294,10 @@ final class FaultSchedule {
         switch (kind) {
             case CRASH -> {
                 note("crash PostgreSQL of " + target);
-                if (sim.crashPostgres(target) && inPause.contains(target)) {
+                // an action in progress may still start it: a demotion the operator's switchover asked for
+                // goes on to start PostgreSQL as a replica, in pause too, as in Patroni
+                boolean idle = sim.node(target).controller().status().actionInProgress() == null;
+                if (sim.crashPostgres(target) && inPause.contains(target) && idle) {
                     crashedInPause.add(target);
                 }
             }
@@ -335,6 +343,11 @@ final class FaultSchedule {
                 sim.restartAgent(target);
             }
             case SWITCHOVER -> request(names);
+            case RESTART_POSTGRES -> {
+                if (sim.node(target).isCycling() && !sim.node(target).isRestarting()) {
+                    note("restart PostgreSQL of " + target + ": " + sim.node(target).controller().restart().message());
+                }
+            }
             default -> throw new AssertionError(kind);
         }
     }

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgha.ClusterSettings.SynchronousMode;
 import dev.pgha.cluster.SyncState;
 import dev.pgha.testing.FakeCommits;
+import dev.pgha.testing.FakeOperation;
 import dev.pgha.testing.FakeTimings;
 import dev.pgha.testing.SimulatedCluster;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -84,5 +86,43 @@ class SynchronousFailoverScenariosTest {
         for (FakeCommits.Commit c : acknowledged) {
             assertThat(sim.world().holds(synchronous, c)).isTrue();
         }
+    }
+
+    @Test
+    void whenTheSynchronousStandbyIsRestartedThePrimaryDropsItFromTheSyncKeyBeforeItStops() {
+        // given a primary, its synchronous standby, and another standby
+        String primary = sim.leader().orElseThrow();
+        String synchronous = syncStandby().orElseThrow();
+        int restarts = sim.world().get(synchronous).count(FakeOperation.Kind.RESTART);
+
+        // when the synchronous standby is asked to restart
+        assertThat(sim.node(synchronous).controller().restart().accepted()).isTrue();
+
+        // then its PostgreSQL restarts, within 2 x loop_wait and a cycle
+        AtomicReference<SyncState> keyWhenItStopped = new AtomicReference<>();
+        assertThat(run.runUntil(s -> {
+                if (s.world().get(synchronous).count(FakeOperation.Kind.RESTART) > restarts) {
+                keyWhenItStopped.compareAndSet(null, s.dcs().snapshot().sync());
+                return true;
+            }
+            return false;
+        }, Duration.ofSeconds(30))).as(sim.log()).isTrue();
+        // and by then the primary had dropped it from the sync key (Patroni's order: shrink first)
+        assertThat(keyWhenItStopped.get().leader()).isEqualTo(primary);
+        assertThat(keyWhenItStopped.get().syncStandbys()).as(sim.log()).doesNotContain(synchronous);
+        // and it soon names a synchronous standby again (the other one, or the restarted one when it is
+        // back first), so that commits go on being acknowledged
+        assertThat(run.runUntil(s -> !s.dcs().snapshot().sync().syncStandbys().isEmpty(), Duration.ofSeconds(30)))
+                .as(sim.log()).isTrue();
+        int acknowledged = sim.world().acknowledgedCommits().size();
+        assertThat(sim.write(10_000)).isTrue();
+        run.runFor(Duration.ofSeconds(1));
+        assertThat(sim.world().acknowledgedCommits()).as("a commit is acknowledged")
+                .hasSizeGreaterThan(acknowledged);
+
+        // and once restarted it streams again and may be chosen again (nosync is no longer published)
+        assertThat(run.runUntil(s -> s.isConverged()
+                && !s.dcs().snapshot().member(synchronous).orElseThrow().tags().noSync(), CONVERGENCE))
+                .as(sim.log()).isTrue();
     }
 }
