@@ -215,8 +215,16 @@ final class Election {
                 return false;
             }
             if (voters.contains(m.name())) {
-                log.info("{}: Got quorum vote from {}", me, m.name());
-                votes++;
+                // A position read while a leader ran (a frozen agent's, say) may lack commits the
+                // member acknowledged since: only one read with no leader key, under this sync key, votes.
+                Long vote = m.quorumVote();
+                if (vote != null && vote == cluster.sync().version()) {
+                    log.info("{}: Got quorum vote from {}", me, m.name());
+                    votes++;
+                } else {
+                    log.info("{}: No quorum vote from {}: it has not published its position since the leader key went",
+                            me, m.name());
+                }
             }
         }
         return !quorumMode || votes >= cluster.sync().quorum() || ahead == 0 && me.equals(cluster.sync().leader());

@@ -107,13 +107,6 @@ final class HaEngine {
         ClusterSettings next = dynamicSettings.next(cluster.config(), c.state.settings(), c.state.configSeen());
         node.useSettings(c, next);
         c.state = c.state.withConfigSeen(cluster.config().data());
-        if (cluster.isUnlocked() && previousView.leaderName().isPresent()
-                && c.state.settings().synchronousMode() == ClusterSettings.SynchronousMode.QUORUM) {
-            // Quorum votes are the members' published WAL positions, and those published while the
-            // leader ran may lack commits acknowledged since (Patroni asks the members' REST APIs):
-            // the race waits until every member published once more.
-            c.state = c.state.withDcsTroubleSinceLastRace(true);
-        }
         demotion.sync.noteKey(c);
         syncRelease.check(c, cluster);
         // Every cycle, before anything may start PostgreSQL; the implementation acts only on a change.

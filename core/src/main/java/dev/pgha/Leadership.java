@@ -42,8 +42,7 @@ final class Leadership {
     Step processUnhealthy(Cycle c) {
         if (c.state.dcsTroubleSinceLastRace() && !c.pg.isRunningPrimary()) {
             // Without REST calls the members' WAL positions come from their keys, which may have
-            // expired during a DCS outage, or (quorum mode) predate the leader's last commits:
-            // publish ours now and race on the next cycle.
+            // expired during a DCS outage: publish ours now and race on the next cycle.
             c.state = c.state.withDcsTroubleSinceLastRace(false);
             log.info("{}: waiting one cycle for members to publish their WAL positions before the leader race",
                     node.name);

@@ -2,6 +2,7 @@ package dev.pgha;
 
 import dev.pgha.cluster.Member;
 import dev.pgha.cluster.MemberTags;
+import dev.pgha.cluster.SyncState;
 import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresStatus;
@@ -33,6 +34,10 @@ final class MemberPublisher {
         String replicationState = replica ? (pg.streaming() ? "streaming" : "in archive recovery") : null;
         Long timeline = pg.timeline() > 0 ? pg.timeline() : null;
         // Patroni's get_effective_tags(): a member asking to be released from synchronous standby
+        // A replica's position read after it saw no leader key, as a quorum vote (see Member#quorumVote).
+        SyncState sync = s.lastView().sync();
+        Long quorumVote = replica && s.settings().synchronousMode() == ClusterSettings.SynchronousMode.QUORUM
+                && s.lastView().isUnlocked() && sync != null && sync.leader() != null ? sync.version() : null;
         MemberTags tags = SyncRelease.releasing(s) ? node.config.tags().withNoSync(true).withSyncPriority(0)
                 : node.config.tags();
         return new Member(node.name, node.postgres.connectionUrl(), node.config.apiUrl(), pg.state().patroniName(),
@@ -40,6 +45,6 @@ final class MemberPublisher {
                 !s.guardCapable(), pg.postmasterRunning() && pg.pendingRestart(),
                 s.scheduledRestart() == null ? null
                         : TimelineHistory.formatTimestamp(s.scheduledRestart().request().scheduledAt()),
-                s.settings().pause());
+                s.settings().pause(), quorumVote);
     }
 }

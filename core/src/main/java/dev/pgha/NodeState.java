@@ -34,10 +34,9 @@ import java.util.function.Consumer;
  *                                for it, two promotions forked it and the data diverged
  * @param knownTimelineCreator    who created {@code knownTimeline}: this node after its own promotion, or the
  *                                leader it streamed the timeline from
- * @param dcsTroubleSinceLastRace the DCS failed since the last race, or (quorum mode) the leader key just went:
- *                                members' keys may have expired, or hold positions older than the leader's
- *                                end, so this node publishes its own and lets the others do the same for one
- *                                cycle before it races again
+ * @param dcsTroubleSinceLastRace the DCS failed since the last race: members' keys may have expired, so this
+ *                                node publishes its own and lets the others do the same for one cycle before
+ *                                it races again
  * @param guardCapable            whether the lease guard could be activated, as of this cycle: a node that
  *                                cannot does not race and publishes {@code watchdog_failed}
  * @param rewind                  Patroni's rewind state

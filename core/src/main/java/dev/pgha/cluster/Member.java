@@ -30,11 +30,16 @@ import java.util.Objects;
  * @param scheduledRestart {@code scheduled_restart.schedule}: when a restart is scheduled on the member
  *                         (Patroni's ISO time), else null
  * @param pause            {@code pause: true}: the member runs in maintenance mode
+ * @param quorumVote       {@code quorum_vote} (pgha's field; Patroni ignores it): in quorum commit, the
+ *                         version of the {@code sync} key under which this replica read its WAL position
+ *                         after it saw no leader key; null otherwise. A candidate counts a quorum vote
+ *                         only from such a position: one read while a leader ran may lack commits the
+ *                         member acknowledged since (Patroni asks the members' REST APIs instead)
  */
 public record Member(String name, String connUrl, String apiUrl, String state, String role, String version,
                      Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
                      Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed,
-                     boolean pendingRestart, String scheduledRestart, boolean pause) {
+                     boolean pendingRestart, String scheduledRestart, boolean pause, Long quorumVote) {
 
     /** Validates the name and fills in default tags. */
     public Member {
@@ -43,6 +48,16 @@ public record Member(String name, String connUrl, String apiUrl, String state, S
         if (scheduledRestart != null && scheduledRestart.isBlank()) {
             scheduledRestart = null;
         }
+    }
+
+    /** A member that publishes no quorum vote: the components of earlier versions of this record. */
+    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, String replicationState,
+                  Long timeline, MemberTags tags, boolean checkpointAfterPromotePending, boolean watchdogFailed,
+                  boolean pendingRestart, String scheduledRestart, boolean pause) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, replicationState,
+                timeline, tags, checkpointAfterPromotePending, watchdogFailed, pendingRestart, scheduledRestart, pause,
+                null);
     }
 
     /** A member with no restart scheduled, not paused: the components of earlier versions of this record. */
@@ -77,14 +92,14 @@ public record Member(String name, String connUrl, String apiUrl, String state, S
     public Member withWatchdogFailed(boolean value) {
         return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
                 replicationState, timeline, tags, checkpointAfterPromotePending, value, pendingRestart, scheduledRestart,
-                pause);
+                pause, quorumVote);
     }
 
     /** This member with {@link #pendingRestart()} set to {@code value}. */
     public Member withPendingRestart(boolean value) {
         return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
                 replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed, value, scheduledRestart,
-                pause);
+                pause, quorumVote);
     }
 
     /** A member known only by name (for example one that appears only in the leader key). */

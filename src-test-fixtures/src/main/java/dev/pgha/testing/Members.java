@@ -87,6 +87,10 @@ public final class Members {
         b.tags = m.tags();
         b.checkpointAfterPromotePending = m.checkpointAfterPromotePending();
         b.watchdogFailed = m.watchdogFailed();
+        b.pendingRestart = m.pendingRestart();
+        b.scheduledRestart = m.scheduledRestart();
+        b.pause = m.pause();
+        b.quorumVote = m.quorumVote();
         return b;
     }
 
@@ -106,6 +110,10 @@ public final class Members {
         private MemberTags tags = MemberTags.DEFAULT;
         private boolean checkpointAfterPromotePending;
         private boolean watchdogFailed;
+        private boolean pendingRestart;
+        private String scheduledRestart;
+        private boolean pause;
+        private Long quorumVote;
 
         private Builder(String name) {
             this.name = name;
@@ -227,10 +235,38 @@ public final class Members {
             return this;
         }
 
+        /** {@code pending_restart: true} published. */
+        public Builder pendingRestart(boolean v) {
+            pendingRestart = v;
+            return this;
+        }
+
+        /** {@code scheduled_restart.schedule} (null for none). */
+        public Builder scheduledRestart(String v) {
+            scheduledRestart = v;
+            return this;
+        }
+
+        /** {@code pause: true} published. */
+        public Builder pause(boolean v) {
+            pause = v;
+            return this;
+        }
+
+        /**
+         * {@code quorum_vote}: the {@code sync} key's version under which the member read its
+         * position with no leader key (null for none).
+         */
+        public Builder quorumVote(Long v) {
+            quorumVote = v;
+            return this;
+        }
+
         /** The member. */
         public Member build() {
             return new Member(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn,
-                    replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed);
+                    replicationState, timeline, tags, checkpointAfterPromotePending, watchdogFailed, pendingRestart,
+                    scheduledRestart, pause, quorumVote);
         }
     }
 }

@@ -289,8 +289,10 @@ class SynchronousModeLeaderScenariosTest {
                 .synchronousMode(SynchronousMode.QUORUM).build())).runningReplicaOf("leader");
         ha.peer("leader").crash();
         ha.given(Clusters.builder().initialize(ha.systemId()).status(ha.postgres().walPosition().value())
-                .member(Members.replica("b", ha.postgres().walPosition().value()))
                 .sync(new SyncState("leader", Set.of(NAME, "b"), 1, 1)).build());
+        // and b published its position after it saw no leader key
+        ha.given(Clusters.builder().member(Members.from(Members.replica("b", ha.postgres().walPosition().value()))
+                .quorumVote(syncKey(ha).version()).build()).build());
 
         // when it takes over (with b's vote)
         CycleResult r = ha.runCycle();

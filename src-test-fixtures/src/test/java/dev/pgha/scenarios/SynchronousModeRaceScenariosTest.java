@@ -121,6 +121,76 @@ class SynchronousModeRaceScenariosTest {
         assertThat(syncKey(ha).leader()).isEqualTo(NAME);
     }
 
+    // ---------------------------------------------------------------- quorum votes
+
+    /**
+     * postgresql0 streams from 'leader', whose keys are gone, in quorum mode; the sync key makes
+     * postgresql0 and 'b' the voters with a quorum of 1, so postgresql0 needs b's vote.
+     */
+    private static HaScenario quorumReplicaInUnlockedCluster() {
+        HaScenario ha = HaScenario.create(b -> b.bootstrapDcs(ClusterSettings.builder()
+                .synchronousMode(SynchronousMode.QUORUM).build())).runningReplicaOf("leader");
+        ha.peer("leader").crash();
+        ha.given(Clusters.builder().initialize(ha.systemId()).status(wal(ha))
+                .sync(new SyncState("leader", Set.of(NAME, "b"), 1, 0)).build());
+        return ha;
+    }
+
+    /** Voter 'b' at postgresql0's position, publishing {@code quorum_vote} (null: none). */
+    private static HaScenario voterPublishes(HaScenario ha, Long quorumVote) {
+        return ha.given(Clusters.builder()
+                .member(Members.from(Members.replica("b", wal(ha))).quorumVote(quorumVote).build()).build());
+    }
+
+    @Test
+    void quorum_a_voter_that_read_its_position_with_no_leader_key_votes() {
+        // given voter b published its position after it saw no leader key, under the sync key in place
+        HaScenario ha = quorumReplicaInUnlockedCluster();
+        voterPublishes(ha, syncKey(ha).version());
+
+        // when a cycle runs
+        CycleResult r = ha.runCycle();
+
+        // then b's vote makes the quorum: postgresql0 takes over
+        assertThat(r.message()).isEqualTo(PROMOTED);
+        assertThat(ha.dcs().snapshot().leaderName()).contains(NAME);
+    }
+
+    @Test
+    void quorum_a_voter_whose_position_was_published_while_the_leader_ran_gives_no_vote() {
+        // given voter b's key still holds the position it published while the leader ran (its agent
+        // froze, say; its PostgreSQL may have acknowledged commits since)
+        HaScenario ha = quorumReplicaInUnlockedCluster();
+        voterPublishes(ha, null);
+
+        // when a cycle runs
+        CycleResult r = ha.runCycle();
+
+        // then postgresql0 does not take over
+        assertThat(r.message()).isEqualTo(NOT_HEALTHIEST);
+        assertThat(ha.dcs().snapshot().leaderName()).isEmpty();
+
+        // when b's agent publishes its position again, now with no leader key
+        voterPublishes(ha, syncKey(ha).version());
+
+        // then postgresql0 takes over
+        assertThat(ha.runCycle().message()).isEqualTo(PROMOTED);
+    }
+
+    @Test
+    void quorum_a_vote_published_under_another_sync_key_does_not_count() {
+        // given voter b published a vote under an earlier sync key (an earlier leaderless spell)
+        HaScenario ha = quorumReplicaInUnlockedCluster();
+        long earlier = syncKey(ha).version();
+        ha.dcs().putSync(new SyncState("leader", Set.of(NAME, "b"), 1, 0));
+        assertThat(syncKey(ha).version()).isNotEqualTo(earlier);
+        voterPublishes(ha, earlier);
+
+        // when a cycle runs, then postgresql0 does not take over
+        assertThat(ha.runCycle().message()).isEqualTo(NOT_HEALTHIEST);
+        assertThat(ha.dcs().snapshot().leaderName()).isEmpty();
+    }
+
     @Test
     void an_unusable_sync_key_keeps_the_last_one_read_and_a_standby_it_did_not_name_never_races() {
         // given postgresql0 follows a leader in synchronous mode, and the sync key names 'leader' and 'other2'

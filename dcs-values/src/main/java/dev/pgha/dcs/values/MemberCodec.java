@@ -20,9 +20,10 @@ import java.util.TreeMap;
  * {@code patronictl list} shows it), and the newer fields {@code replication_state},
  * {@code replay_lsn} and {@code receive_lsn} (Patroni 3.0.2 ignores them, later versions read them);
  * then {@code scheduled_restart} ({@code {"schedule": ...}}) while a restart is scheduled and
- * {@code pause: true} in maintenance mode, as Patroni writes them; last, {@code watchdog_failed: true} while the member's required fencing guard cannot be activated
- * (Patroni publishes that flag in its REST status, which pgha does not have; Patroni ignores it in
- * the member key, and an absent flag reads as false).
+ * {@code pause: true} in maintenance mode, as Patroni writes them; then {@code watchdog_failed: true}
+ * while the member's required fencing guard cannot be activated (Patroni publishes that flag in its
+ * REST status; Patroni ignores it in the member key, and an absent flag reads as false); last,
+ * pgha's {@code quorum_vote} (the {@code sync} key's version, see {@link Member#quorumVote()}).
  *
  * <p>Reading is lenient: a field of the wrong type reads as absent, {@code "master"} reads as
  * {@code "primary"}, and a value that is not a JSON object reads as a member known only by name
@@ -69,6 +70,7 @@ final class MemberCodec {
         if (m.watchdogFailed()) {
             out.put("watchdog_failed", true);
         }
+        putIfPresent(out, "quorum_vote", m.quorumVote());
         return Json.write(out);
     }
 
@@ -115,7 +117,7 @@ final class MemberCodec {
                 number(n, "xlog_location", problems), number(n, "receive_lsn", problems),
                 number(n, "replay_lsn", problems), text(n, "replication_state", problems),
                 number(n, "timeline", problems), tags(n.get("tags"), problems), checkpointPending, watchdogFailed,
-                pendingRestart, schedule, pause);
+                pendingRestart, schedule, pause, number(n, "quorum_vote", problems));
     }
 
     /** Patroni's tags object as {@link MemberTags}; anything unknown becomes a custom tag. */

@@ -123,6 +123,22 @@ class PatroniValuesTest {
     }
 
     @Test
+    void aQuorumVoteIsWrittenLastAndReadBackAndAnOddOneIsNoVote() {
+        Member voter = new Member("node2", "postgres://127.0.0.1:55432/postgres", null, "running", "replica", "pgha",
+                151090208L, null, null, "streaming", 13L, MemberTags.DEFAULT, false, false, false, null, false, 42L);
+
+        String json = PatroniValues.encodeMember(voter);
+        assertThat(json).endsWith(",\"timeline\":13,\"quorum_vote\":42}");
+        assertThat(read(PatroniValues.decodeMember("node2", json))).isEqualTo(voter);
+        assertThat(problems.isEmpty()).isTrue();
+        // Patroni's own member keys have none: no vote
+        assertThat(read(PatroniValues.decodeMember("node2", "{\"xlog_location\":1}")).quorumVote()).isNull();
+        // an odd value is no vote, with a problem reported
+        assertThat(read(PatroniValues.decodeMember("node2", "{\"quorum_vote\":\"soon\"}")).quorumVote()).isNull();
+        assertThat(problems.toString()).contains("quorum_vote");
+    }
+
+    @Test
     void aScheduledRestartAndPauseAreWrittenAsPatroniWritesThemAndReadBack() {
         // Patroni 3.0.2's touch_member(): scheduled_restart and pause after the WAL fields
         String patroni = "{\"conn_url\":\"postgres://127.0.0.1:55431/postgres\",\"state\":\"running\","
