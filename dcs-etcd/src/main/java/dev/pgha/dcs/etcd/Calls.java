@@ -2,7 +2,11 @@ package dev.pgha.dcs.etcd;
 
 import dev.pgha.dcs.DcsException;
 import dev.pgha.dcs.DcsException.Reason;
+import io.etcd.jetcd.Response;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.DeleteResponse;
+import io.etcd.jetcd.kv.PutResponse;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.Locale;
@@ -12,6 +16,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
 
 /**
  * One SPI call's time budget and the translation of jetcd's outcomes into {@link DcsException}s.
@@ -25,17 +30,32 @@ final class Calls {
     private final String op;
     private final Duration budget;
     private final long deadlineNanos;
+    private final LongConsumer writeRevisions;
 
-    private Calls(String member, String op, Duration budget) {
+    private Calls(String member, String op, Duration budget, LongConsumer writeRevisions) {
         this.member = member;
         this.op = op;
         this.budget = budget;
         this.deadlineNanos = System.nanoTime() + budget.toNanos();
+        this.writeRevisions = writeRevisions;
     }
 
     /** Starts the clock of one SPI call that may take at most {@code budget}. */
     static Calls start(String member, String op, Duration budget) {
-        return new Calls(member, op, budget);
+        return new Calls(member, op, budget, r -> { });
+    }
+
+    /**
+     * Starts the clock of one SPI call; the header revision of every write's answer (put, delete,
+     * transaction) goes to {@code writeRevisions}.
+     */
+    static Calls start(String member, String op, Duration budget, LongConsumer writeRevisions) {
+        return new Calls(member, op, budget, writeRevisions);
+    }
+
+    /** What is left of the budget, in nanoseconds (0 when spent). */
+    long leftNanos() {
+        return Math.max(0, deadlineNanos - System.nanoTime());
     }
 
     /** The operation's name, for messages. */
@@ -50,7 +70,11 @@ final class Calls {
             if (left <= 0) {
                 throw new TimeoutException();
             }
-            return future.get(left, TimeUnit.NANOSECONDS);
+            T result = future.get(left, TimeUnit.NANOSECONDS);
+            if (result instanceof PutResponse || result instanceof DeleteResponse || result instanceof TxnResponse) {
+                writeRevisions.accept(((Response) result).getHeader().getRevision());
+            }
+            return result;
         } catch (TimeoutException e) {
             future.cancel(true);
             throw new DcsException(Reason.TIMEOUT, message(step, "no answer within the retry timeout of " + budget), e);

@@ -12,6 +12,7 @@ import dev.pgha.cluster.TimelineHistory;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.dcs.values.ClusterDecoder;
+import dev.pgha.dcs.values.PatroniKeys;
 import dev.pgha.dcs.values.PatroniValues;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -24,12 +25,12 @@ import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,14 +53,22 @@ import org.slf4j.LoggerFactory;
  * one lease keep-alive plus a transaction comparing the value with the member's name, which
  * creates the key again if it expired and nobody took it; release is a compare-and-delete. There
  * is no background keep-alive: a stalled host loses the lock {@code ttl} after its last call.
+ * A member-key touch sends a keep-alive only once less than half the ttl is left (so a replica
+ * refreshes about every {@code ttl/2}), and writes the key only when its value differs from what
+ * the watch-fed cache holds under this member's current lease.
  *
  * <h2>Time</h2>
  * No call outlives the retry timeout ({@link #setRetryTimeout}): every request is bounded by
  * what is left of it, and then fails with {@link DcsException.Reason#TIMEOUT}.
  *
  * <h2>Reading</h2>
- * {@link #readCluster()} is one linearizable prefix read. A value it cannot use is logged and read
- * as absent or invalid; it never throws for the store's content.
+ * One etcd watch on the cluster prefix ({@link PrefixWatch}) feeds a cache ({@link ClusterCache})
+ * that is always the state at one revision. {@link #readCluster()} serves it while the watch is
+ * known current (confirmed by etcd, no error since, heard from less than half a ttl ago) and holds
+ * this client's own last write; otherwise it does one linearizable prefix read, which also
+ * re-establishes the cache. The lock never depends on it: acquire and refresh compare in etcd. A
+ * value it cannot use is logged and read as absent or invalid; it never throws for the store's
+ * content.
  *
  * <p>Thread-safe. {@link #close()} leaves the keys to expire, and closes the jetcd client only if
  * this adapter built it.
@@ -68,6 +77,8 @@ public final class EtcdDcsClient implements DcsClient {
 
     /** Patroni's default retry timeout: 10 s. */
     public static final Duration DEFAULT_RETRY_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a read waits for the watch to deliver this client's own last write before it reads etcd. */
+    static final Duration OWN_WRITE_WAIT = Duration.ofMillis(250);
     /** Patroni's default namespace. */
     public static final String DEFAULT_NAMESPACE = "/service";
 
@@ -80,16 +91,18 @@ public final class EtcdDcsClient implements DcsClient {
     private final String member;
     private final MemberLease lease;
     private final ClusterDecoder decoder;
-    private final List<ChangeWatch> watches = new CopyOnWriteArrayList<>();
+    private final ClusterCache cache;
+    private final PrefixWatch prefixWatch;
+    /** The latest header revision of this client's own writes: reads must show at least that. */
+    private final AtomicLong ownRevision = new AtomicLong();
     private final RetryTimeoutHolder retryTimeout;
+    private final boolean watchCache;
     private volatile boolean closed;
     private ScheduledExecutorService scheduler;
 
-    EtcdDcsClient(Client client, boolean ownsClient, KeyLayout keys, String member, Duration retryTimeout) {
-        this(client, ownsClient, keys, member, new RetryTimeoutHolder(retryTimeout));
-    }
-
-    EtcdDcsClient(Client client, boolean ownsClient, KeyLayout keys, String member, RetryTimeoutHolder retryTimeout) {
+    EtcdDcsClient(Client client, boolean ownsClient, KeyLayout keys, String member, RetryTimeoutHolder retryTimeout,
+                  boolean watchCache) {
+        this.watchCache = watchCache;
         this.client = client;
         this.ownsClient = ownsClient;
         this.kv = client.getKVClient();
@@ -98,6 +111,8 @@ public final class EtcdDcsClient implements DcsClient {
         this.lease = new MemberLease(client.getLeaseClient(), member);
         this.decoder = new ClusterDecoder(member, keys.prefix());
         this.retryTimeout = retryTimeout;
+        this.cache = new ClusterCache(keys);
+        this.prefixWatch = new PrefixWatch(client.getWatchClient(), keys, member, cache, this::scheduler);
     }
 
     /** A builder: endpoints (or a jetcd client), scope and member name are required. */
@@ -129,8 +144,46 @@ public final class EtcdDcsClient implements DcsClient {
     @Override
     public ClusterView readCluster() {
         Calls call = begin("readCluster");
+        if (cacheServes(call)) {
+            return decoder.decode(cache.values());
+        }
         var response = call.await(kv.get(keys.prefixBytes(), GetOption.builder().isPrefix(true).build()), "");
+        if (watchCache) {
+            cache.install(response.getKvs(), response.getHeader().getRevision());
+            prefixWatch.afterFullRead();
+        }
         return decoder.decode(keys.values(response.getKvs()));
+    }
+
+    /**
+     * Whether the cache may answer a read: the watch is current and the cache holds this client's
+     * last write (waiting for the watch to deliver it for at most {@link #OWN_WRITE_WAIT}).
+     */
+    private boolean cacheServes(Calls call) {
+        if (!watchCache || !prefixWatch.isCurrent(quietNanos())) {
+            return false;
+        }
+        long want = ownRevision.get();
+        if (cache.revision() < want) {
+            try {
+                if (!cache.awaitRevision(want, Math.min(call.leftNanos(), OWN_WRITE_WAIT.toNanos()))) {
+                    LOG.debug("{}: readCluster: the watch has not delivered revision {} yet: reading etcd", member,
+                            want);
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DcsException(DcsException.Reason.INTERRUPTED,
+                        member + ": readCluster: interrupted while waiting for the watch");
+            }
+        }
+        return prefixWatch.isCurrent(quietNanos());
+    }
+
+    /** A watch silent for longer than this does not count as current: half the lease, or the retry timeout. */
+    private long quietNanos() {
+        long ttl = lease.ttlSeconds();
+        return ttl > 0 ? TimeUnit.SECONDS.toNanos(ttl) / 2 : retryTimeout.get().toNanos();
     }
 
     @Override
@@ -205,6 +258,15 @@ public final class EtcdDcsClient implements DcsClient {
         MemberLease.seconds(ttl);
         ByteSequence bytes = KeyLayout.bytes(PatroniValues.encodeMember(value));
         Calls call = begin("touchMember");
+        long leaseId = lease.refresh(ttl, false, call);
+        if (watchCache && prefixWatch.isCurrent(quietNanos())) {
+            ClusterCache.Entry stored = cache.get(PatroniKeys.member(member));
+            if (stored != null && stored.lease() == leaseId && stored.value().equals(bytes)) {
+                LOG.trace("{}: touchMember: the member key holds this value under lease {}: not written", member,
+                        MemberLease.hex(leaseId));
+                return;
+            }
+        }
         withLease(call, ttl, false, "put", id -> kv.put(keys.member(member), bytes, leased(id)));
     }
 
@@ -280,39 +342,58 @@ public final class EtcdDcsClient implements DcsClient {
     }
 
     /**
-     * Watches the leader and failover keys (see {@link DcsClient#watch}). Returns once etcd has
-     * created the watch, at most the retry timeout later; if etcd did not confirm it by then, the
-     * callback runs once when it does. The callback runs on a jetcd thread. The watch
-     * re-subscribes by itself after errors jetcd does not recover from.
+     * Wakes {@code onChange} on changes of the leader and failover keys (see
+     * {@link DcsClient#watch}), from the client's one etcd watch on the cluster prefix, which also
+     * feeds the read cache. Returns once etcd has created that watch, at most the retry timeout
+     * later; if etcd did not confirm it by then, the callback runs once when it does. The callback
+     * runs on a jetcd thread. The watch subscribes again by itself after any error.
      *
      * @throws IllegalStateException when this client is closed
      */
     @Override
     public Subscription watch(Runnable onChange) {
         Objects.requireNonNull(onChange, "onChange");
-        ChangeWatch watch;
-        synchronized (this) {
-            ensureOpen("watch");
-            if (scheduler == null) {
-                scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "pgha-etcd-watch-" + member);
-                    t.setDaemon(true);
-                    return t;
-                });
-            }
-            watch = new ChangeWatch(client.getWatchClient(), keys, member, onChange, scheduler);
-            watches.add(watch);
-        }
-        watch.start(retryTimeout.get());
-        return () -> {
-            watch.close();
-            watches.remove(watch);
-        };
+        ensureOpen("watch");
+        return prefixWatch.watch(onChange, retryTimeout.get());
     }
 
-    /** How often this client's watches subscribed again after jetcd gave them up (for tests and metrics). */
+    /** How often this client's watch subscribed again after it ended or failed (for tests and metrics). */
     int watchRestarts() {
-        return watches.stream().mapToInt(ChangeWatch::restarts).sum();
+        return prefixWatch.restarts();
+    }
+
+    /** Whether a read now would be served from the watch-fed cache (for tests). */
+    boolean readsFromCache() {
+        return watchCache && prefixWatch.isCurrent(quietNanos());
+    }
+
+    /** The member lease's id, 0 when none (for tests). */
+    long leaseId() {
+        return lease.id();
+    }
+
+    /** How many lease keep-alive requests this client sent (for tests). */
+    long leaseKeepAlives() {
+        return lease.keepAlivesSent();
+    }
+
+    /**
+     * Test seam: while {@code hold} is true the watch's events are kept back, so the cache (still
+     * counted as current) goes stale; false applies them in order.
+     */
+    void holdBackWatchEvents(boolean hold) {
+        prefixWatch.holdBack(hold);
+    }
+
+    private synchronized ScheduledExecutorService scheduler() {
+        if (scheduler == null) {
+            scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "pgha-etcd-watch-" + member);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return scheduler;
     }
 
     /**
@@ -339,8 +420,7 @@ public final class EtcdDcsClient implements DcsClient {
             closed = true;
             s = scheduler;
         }
-        watches.forEach(ChangeWatch::close);
-        watches.clear();
+        prefixWatch.close();
         if (s != null) {
             s.shutdownNow();
         }
@@ -384,7 +464,7 @@ public final class EtcdDcsClient implements DcsClient {
 
     private Calls begin(String op) {
         ensureOpen(op);
-        return Calls.start(member, op, retryTimeout.get());
+        return Calls.start(member, op, retryTimeout.get(), r -> ownRevision.accumulateAndGet(r, Math::max));
     }
 
     private void ensureOpen(String op) {

@@ -39,6 +39,7 @@ public final class EtcdDcsClientBuilder {
     private String authority;
     private String user;
     private String password;
+    private boolean watchCache = true;
 
     EtcdDcsClientBuilder() {
     }
@@ -144,6 +145,17 @@ public final class EtcdDcsClientBuilder {
     }
 
     /**
+     * Whether {@code readCluster()} may answer from the watch-fed cache (default {@code true}):
+     * then a read costs etcd nothing while the watch is known current, and it may miss another
+     * member's write of the last few milliseconds (never this client's own). {@code false} makes
+     * every read one linearizable prefix read. The lock is compare-and-set in etcd either way.
+     */
+    public EtcdDcsClientBuilder watchCache(boolean value) {
+        this.watchCache = value;
+        return this;
+    }
+
+    /**
      * Builds the client. Nothing is sent to etcd until the first call.
      *
      * @throws IllegalStateException    when a required setting is missing or settings conflict
@@ -158,14 +170,14 @@ public final class EtcdDcsClientBuilder {
             if (!endpoints.isEmpty() || tls() || user != null) {
                 throw new IllegalStateException("give either a jetcd client or endpoints (with TLS and auth), not both");
             }
-            return new EtcdDcsClient(client, false, keys, member, retryTimeout);
+            return new EtcdDcsClient(client, false, keys, member, new RetryTimeoutHolder(retryTimeout), watchCache);
         }
         if (endpoints.isEmpty()) {
             throw new IllegalStateException("no etcd endpoints: call endpoints(\"host:port\", ...) or client(jetcdClient)");
         }
         RetryTimeoutHolder holder = new RetryTimeoutHolder(retryTimeout);
         Client built = JetcdClients.build(this, holder);
-        return new EtcdDcsClient(built, true, keys, member, holder);
+        return new EtcdDcsClient(built, true, keys, member, holder, watchCache);
     }
 
     // ------------------------------------------------------ read by JetcdClients

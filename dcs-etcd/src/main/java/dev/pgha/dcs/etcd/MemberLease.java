@@ -7,6 +7,7 @@ import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>There is <b>no background keep-alive stream</b>. The lease is extended only by
  * {@link #refresh}, which the client calls from its own SPI calls with a single keep-alive request
- * ({@link Lease#keepAliveOnce}); a member whose host stops calling loses its keys after {@code ttl}.
+ * ({@link Lease#keepAliveOnce}, one message on the wire for a client the adapter built); a member
+ * whose host stops calling loses its keys {@code ttl} after its last call.
+ *
+ * <p>The leader-key calls force a keep-alive every time (the leader's lease is its last refresh
+ * plus {@code ttl}). A member-key touch sends one only once less than half of the ttl is left
+ * since the last keep-alive was sent ({@link #needsKeepAlive}): a replica refreshes about every
+ * {@code ttl/2}, and its keys still expire at most {@code ttl} after its last call.
  * When etcd no longer knows the lease (it expired or was revoked), a new one is granted; so is one
  * when the ttl changes (the old lease is left to expire: revoking it would delete the leader key
  * before the new lease holds it).
@@ -27,9 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class MemberLease {
 
-    /** A keep-alive sent less than this long ago counts as fresh for calls that do not force one. */
-    static final Duration FRESH = Duration.ofMillis(500);
-
     private static final Logger LOG = LoggerFactory.getLogger(MemberLease.class);
 
     private final Lease leases;
@@ -37,6 +41,7 @@ final class MemberLease {
     private long id;
     private long ttlSeconds;
     private long refreshedNanos;
+    private long keepAlivesSent;
 
     MemberLease(Lease leases, String member) {
         this.leases = leases;
@@ -53,8 +58,8 @@ final class MemberLease {
     }
 
     /**
-     * Makes sure the lease exists with this ttl and was extended by this call (or, unless
-     * {@code force}, less than {@link #FRESH} ago).
+     * Makes sure the lease exists with this ttl and was extended by this call or, unless
+     * {@code force}, has more than half of its ttl left ({@link #needsKeepAlive}).
      *
      * @return the lease id to attach keys to
      * @throws DcsException when etcd cannot be reached within the call's budget
@@ -66,7 +71,7 @@ final class MemberLease {
                     member, ttlSeconds, seconds, hex(id));
             id = 0;
         }
-        if (id != 0 && (force || System.nanoTime() - refreshedNanos >= FRESH.toNanos())) {
+        if (id != 0 && (force || needsKeepAlive(System.nanoTime() - refreshedNanos, seconds))) {
             long sent = System.nanoTime();
             if (keepAlive(call)) {
                 refreshedNanos = sent;
@@ -86,6 +91,15 @@ final class MemberLease {
         return id;
     }
 
+    /**
+     * The rule for calls that do not force a keep-alive: one is due once {@code sinceLastNanos}
+     * (since the last keep-alive or grant was sent) reaches half the ttl, i.e. less than half of
+     * the lease is certainly left.
+     */
+    static boolean needsKeepAlive(long sinceLastNanos, long ttlSeconds) {
+        return sinceLastNanos >= TimeUnit.SECONDS.toNanos(ttlSeconds) / 2;
+    }
+
     /** Forgets the lease (etcd said it does not know it); the next {@link #refresh} grants one. */
     synchronized void invalidate(long leaseId) {
         if (id == leaseId && id != 0) {
@@ -94,12 +108,23 @@ final class MemberLease {
         }
     }
 
+    /** The ttl of the current lease in seconds, 0 when none. */
+    synchronized long ttlSeconds() {
+        return id == 0 ? 0 : ttlSeconds;
+    }
+
     /** The current lease id, 0 when none. */
     synchronized long id() {
         return id;
     }
 
+    /** How many keep-alive requests this lease sent (for tests). */
+    synchronized long keepAlivesSent() {
+        return keepAlivesSent;
+    }
+
     private boolean keepAlive(Calls call) {
+        keepAlivesSent++;
         CompletableFuture<LeaseKeepAliveResponse> f = leases.keepAliveOnce(id);
         try {
             call.await(f, "lease keep-alive");

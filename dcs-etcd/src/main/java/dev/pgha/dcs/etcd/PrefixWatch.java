@@ -8,149 +8,238 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A watch on the leader and failover keys that runs a callback when the leader key is created,
- * changes holder, is deleted or expires, or the failover key is written or deleted. A refresh that
- * rewrites the same holder (a new revision, the same value) is not a change.
+ * The one etcd watch of a client, on the whole cluster prefix: it feeds the {@link ClusterCache}
+ * and wakes the {@link DcsClient#watch} callbacks when the leader key is created, changes holder,
+ * is deleted or expires, or the failover key is written or deleted (a refresh that rewrites the
+ * same holder is not a change).
  *
- * <p>One etcd watch covers the key range from {@code failover} to {@code leader} (the keys in
- * between, {@code failsafe}, {@code history} and {@code initialize}, change rarely and are
- * filtered out), with the previous value of each event and {@code require leader}, so a member
- * cut off from the etcd quorum does not keep a silent watch.
+ * <h2>Feeding the cache</h2>
+ * A subscription starts at the revision after the cache's snapshot ({@code cache.revision() + 1}),
+ * so the snapshot plus the subscription's events, applied in order, are the state at the latest
+ * event: no revision is missed or applied twice. {@link #isCurrent} says whether reads may be
+ * served from the cache: only while the subscription feeds it (it started after a snapshot), etcd
+ * has confirmed it (its created notification), no error, cancel or end came since, and it
+ * delivered something less than the given quiet time ago. Otherwise the client reads in full and
+ * {@link #afterFullRead} (re)starts the subscription from that snapshot.
  *
- * <p>{@link #start(Duration)} returns once etcd has confirmed the watch (its created
- * notification), so every change after it returned is reported. If the confirmation does not come
- * in time (etcd unreachable), it returns anyway and the callback runs once when the watch is
- * finally created, since a change may have been missed meanwhile.
+ * <p>Before the first snapshot (a {@link DcsClient#watch} before any read), and after a compaction
+ * took the revisions it needs, a subscription starts "from now": it only wakes the callbacks; the
+ * next full read replaces it with one that feeds the cache.
  *
- * <p>jetcd resumes a watch by itself after UNAVAILABLE and INTERNAL errors; after any other error
- * (no leader, a halted stream, compaction) it gives up and completes the listener. Then this class
- * subscribes again, after a growing pause (0.5 s up to 5 s), from the revision after the last one
- * it saw, so no change is missed. If those revisions were compacted away it subscribes from now
- * and runs the callback once, since a change may have been missed.
+ * <h2>Errors</h2>
+ * Any error or end of a subscription (no raft leader, a halted stream, compaction, a connection
+ * jetcd would resume on its own) ends it here: the cache stops being current at once, and a new
+ * subscription starts after a growing pause (0.5 s up to 5 s) from the cache's revision, or from
+ * now after a compaction, when the callbacks run once since a change may have been missed.
+ * Thread-safe; jetcd is never called while this class's lock is held (jetcd calls back into it
+ * holding its own).
  */
-final class ChangeWatch implements DcsClient.Subscription {
+final class PrefixWatch {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ChangeWatch.class);
+    private static final Logger LOG = LoggerFactory.getLogger(PrefixWatch.class);
     private static final long MIN_PAUSE_MILLIS = 500;
     private static final long MAX_PAUSE_MILLIS = 5000;
 
     private final Watch watches;
     private final KeyLayout keys;
     private final String member;
-    private final Runnable onChange;
-    private final ScheduledExecutorService scheduler;
+    private final ClusterCache cache;
+    private final Supplier<ScheduledExecutorService> scheduler;
+    private final List<Runnable> callbacks = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
-    private final CountDownLatch created = new CountDownLatch(1);
-    private Watch.Watcher watcher;
-    /** {@link #start} returned before etcd confirmed the watch. */
-    private boolean confirmationOverdue;
-    private long lastRevision;
-    private long pauseMillis = MIN_PAUSE_MILLIS;
+    private Sub current;
+    private boolean resubscribePending;
     private boolean compacted;
+    private boolean fireOnCreate;
+    private boolean hadSubscription;
+    private long pauseMillis = MIN_PAUSE_MILLIS;
     private int restarts;
-    private volatile boolean closed;
+    private boolean holdBack;
+    private final List<WatchResponse> heldBack = new ArrayList<>();
+    private boolean closed;
 
-    ChangeWatch(Watch watches, KeyLayout keys, String member, Runnable onChange, ScheduledExecutorService scheduler) {
+    /** One etcd watch; {@code startRevision} 0 means "from now" (it does not feed the cache). */
+    private static final class Sub {
+        final long startRevision;
+        Watch.Watcher watcher;
+        boolean created;
+        boolean dead;
+        long lastHeardNanos;
+
+        Sub(long startRevision) {
+            this.startRevision = startRevision;
+        }
+    }
+
+    PrefixWatch(Watch watches, KeyLayout keys, String member, ClusterCache cache,
+                Supplier<ScheduledExecutorService> scheduler) {
         this.watches = watches;
         this.keys = keys;
         this.member = member;
-        this.onChange = onChange;
+        this.cache = cache;
         this.scheduler = scheduler;
     }
 
     /**
-     * Opens the etcd watch and waits, at most {@code bound}, until etcd has created it: from then
-     * on every change is reported.
+     * Whether the cache is the current state: fed by a confirmed subscription that has not failed
+     * and that delivered something (its creation or events) less than {@code quietNanos} ago.
      */
-    void start(Duration bound) {
-        subscribe();
-        boolean confirmed;
-        try {
-            confirmed = created.await(bound.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            confirmed = false;
+    boolean isCurrent(long quietNanos) {
+        synchronized (lock) {
+            Sub s = current;
+            return !closed && s != null && !s.dead && s.created && s.startRevision > 0
+                    && (holdBack || System.nanoTime() - s.lastHeardNanos < quietNanos);
         }
-        if (!confirmed) {
-            synchronized (lock) {
-                confirmed = created.getCount() == 0;
-                confirmationOverdue = !confirmed;
+    }
+
+    /** After a full read was installed: start a subscription that feeds the cache, if none does. */
+    void afterFullRead() {
+        Sub old = null;
+        synchronized (lock) {
+            compacted = false;
+            if (closed || resubscribePending) {
+                return;
+            }
+            if (current != null && current.startRevision == 0) {
+                old = current;
+                old.dead = true;
+                current = null;
+            }
+        }
+        if (old != null) {
+            closeQuietly(old);
+        }
+        ensureSubscribed();
+    }
+
+    /** Starts a subscription unless one is running or due. */
+    void ensureSubscribed() {
+        Sub s;
+        synchronized (lock) {
+            if (closed || current != null || resubscribePending) {
+                return;
+            }
+            long rev = cache.revision() > 0 && !compacted ? cache.revision() + 1 : 0;
+            s = new Sub(rev);
+            if (rev == 0 && hadSubscription) {
+                fireOnCreate = true;
+            }
+            hadSubscription = true;
+            current = s;
+        }
+        WatchOption.Builder option = WatchOption.builder()
+                .isPrefix(true)
+                .withPrevKV(true)
+                .withRequireLeader(true)
+                .withCreateNotify(true);
+        if (s.startRevision > 0) {
+            option.withRevision(s.startRevision);
+        }
+        Watch.Watcher w;
+        try {
+            w = watches.watch(keys.prefixBytes(), option.build(),
+                    Watch.listener(r -> onNext(s, r), t -> onError(s, t), () -> onEnd(s, null)));
+        } catch (RuntimeException e) {
+            LOG.warn("{}: could not open the etcd watch on {}: {}", member, keys.prefix(), e.toString());
+            onEnd(s, e);
+            return;
+        }
+        boolean dead;
+        synchronized (lock) {
+            s.watcher = w;
+            dead = s.dead;
+        }
+        if (dead) {
+            closeQuietly(s);
+        }
+    }
+
+    /**
+     * Adds a wake-up callback and waits, at most {@code bound}, until etcd has confirmed the
+     * subscription; if it does not in time, the callbacks run once when it does.
+     */
+    DcsClient.Subscription watch(Runnable onChange, Duration bound) {
+        Runnable registration = onChange::run;
+        callbacks.add(registration);
+        ensureSubscribed();
+        long end = System.nanoTime() + bound.toNanos();
+        boolean confirmed;
+        synchronized (lock) {
+            while (!(confirmed = current != null && current.created) && !closed) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (!confirmed) {
+                fireOnCreate = true;
             }
         }
         if (!confirmed) {
             LOG.warn("{}: etcd did not confirm the watch on {} within {}; it wakes the host once it does", member,
                     keys.prefix(), bound);
         }
+        return () -> callbacks.remove(registration);
     }
 
-    private void subscribe() {
+    private void onNext(Sub s, WatchResponse response) {
+        boolean fire = false;
         synchronized (lock) {
-            if (closed) {
+            if (s != current || s.dead || closed) {
                 return;
             }
-            WatchOption.Builder option = WatchOption.builder()
-                    .withRange(KeyLayout.bytes(keys.prefix() + KeyLayout.LEADER + "\0"))
-                    .withPrevKV(true)
-                    .withRequireLeader(true)
-                    .withCreateNotify(true);
-            if (lastRevision > 0 && !compacted) {
-                option.withRevision(lastRevision + 1);
+            s.lastHeardNanos = System.nanoTime();
+            if (response.isCreatedNotify() && !s.created) {
+                s.created = true;
+                pauseMillis = MIN_PAUSE_MILLIS;
+                if (fireOnCreate) {
+                    fireOnCreate = false;
+                    fire = true;
+                    LOG.info("{}: etcd watch on {} created; changes before may have been missed", member,
+                            keys.prefix());
+                }
+                lock.notifyAll();
             }
-            try {
-                watcher = watches.watch(keys.key(KeyLayout.FAILOVER), option.build(),
-                        Watch.listener(this::onNext, this::onError, this::onCompleted));
-            } catch (RuntimeException e) {
-                LOG.warn("{}: could not open the etcd watch on {}: {}", member, keys.prefix(), e.toString());
-                scheduleResubscribe();
+            if (holdBack) {
+                heldBack.add(response);
+            } else {
+                fire |= take(s, response);
             }
+        }
+        if (fire) {
+            runCallbacks();
         }
     }
 
-    private void onNext(WatchResponse response) {
-        boolean fire = false;
-        boolean wasCompacted;
-        boolean lateConfirmation = false;
-        synchronized (lock) {
-            lastRevision = Math.max(lastRevision, response.getHeader().getRevision());
-            pauseMillis = MIN_PAUSE_MILLIS;
-            wasCompacted = compacted;
-            compacted = false;
-            if (response.isCreatedNotify() && created.getCount() > 0) {
-                lateConfirmation = confirmationOverdue;
-                confirmationOverdue = false;
-                created.countDown();
-            }
+    /** Applies one response to the cache (if the subscription feeds it); whether it is a change. */
+    private boolean take(Sub s, WatchResponse response) {
+        if (response.getEvents().isEmpty()) {
+            return false;
         }
+        if (s.startRevision > 0) {
+            cache.apply(response.getEvents());
+        }
+        boolean change = false;
         for (WatchEvent event : response.getEvents()) {
-            KeyValue kv = event.getKeyValue();
-            synchronized (lock) {
-                lastRevision = Math.max(lastRevision, kv.getModRevision());
-            }
-            fire |= isChange(keys.relative(kv.getKey()), event);
+            change |= isChange(keys.relative(event.getKeyValue().getKey()), event);
         }
-        if (lateConfirmation) {
-            LOG.info("{}: etcd watch on {} created late; changes before may have been missed", member, keys.prefix());
-            fire = true;
-        }
-        if (wasCompacted) {
-            LOG.info("{}: etcd watch on {} resumed after a compaction; some changes may have been missed", member,
-                    keys.prefix());
-            fire = true;
-        }
-        if (fire && !closed) {
-            try {
-                onChange.run();
-            } catch (RuntimeException e) {
-                LOG.warn("{}: etcd watch callback failed; the watch goes on", member, e);
-            }
-        }
+        return change;
     }
 
     /** Whether the event changes the leader key's holder or touches the failover key. */
@@ -172,60 +261,114 @@ final class ChangeWatch implements DcsClient.Subscription {
         };
     }
 
-    private void onError(Throwable t) {
-        if (closed) {
-            return;
-        }
+    private void onError(Sub s, Throwable t) {
         if (t instanceof CompactedException) {
             synchronized (lock) {
-                compacted = true;
+                if (s == current) {
+                    compacted = true;
+                }
             }
         }
-        LOG.debug("{}: etcd watch on {} reported: {}", member, keys.prefix(), t.toString());
+        onEnd(s, t);
     }
 
-    private void onCompleted() {
-        if (closed) {
-            return;
-        }
-        LOG.info("{}: etcd watch on {} ended (jetcd does not resume it); subscribing again", member, keys.prefix());
-        scheduleResubscribe();
-    }
-
-    private void scheduleResubscribe() {
-        long pause;
+    /** The subscription failed or ended: it is done; the cache is not current until a new one is. */
+    private void onEnd(Sub s, Throwable t) {
         synchronized (lock) {
-            if (closed) {
+            if (s != current || closed) {
                 return;
             }
-            pause = pauseMillis;
-            pauseMillis = Math.min(MAX_PAUSE_MILLIS, pauseMillis * 2);
+            s.dead = true;
+            current = null;
+            heldBack.clear();
+            resubscribePending = true;
             restarts++;
         }
+        LOG.info("{}: etcd watch on {} ended ({}); reads go to etcd until a new one is confirmed", member,
+                keys.prefix(), t == null ? "jetcd gave it up" : t.toString());
+        closeQuietly(s);
+        long pause;
+        synchronized (lock) {
+            pause = pauseMillis;
+            pauseMillis = Math.min(MAX_PAUSE_MILLIS, pauseMillis * 2);
+        }
         try {
-            scheduler.schedule(this::subscribe, pause, TimeUnit.MILLISECONDS);
+            scheduler.get().schedule(() -> {
+                synchronized (lock) {
+                    resubscribePending = false;
+                }
+                ensureSubscribed();
+            }, pause, TimeUnit.MILLISECONDS);
         } catch (RuntimeException rejected) {
             LOG.debug("{}: etcd watch not resumed: the client is closing", member);
         }
     }
 
-    /** How often this class had to subscribe again because jetcd gave the watch up. */
+    private void runCallbacks() {
+        if (closed) {
+            return;
+        }
+        for (Runnable callback : callbacks) {
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: etcd watch callback failed; the watch goes on", member, e);
+            }
+        }
+    }
+
+    /**
+     * Test seam: while held, the subscription's responses are kept back (the cache and the
+     * callbacks see nothing new, yet the cache counts as current); released, they are applied in
+     * order.
+     */
+    void holdBack(boolean hold) {
+        boolean fire = false;
+        synchronized (lock) {
+            holdBack = hold;
+            if (!hold) {
+                for (WatchResponse r : heldBack) {
+                    if (current != null) {
+                        fire |= take(current, r);
+                    }
+                }
+                heldBack.clear();
+            }
+        }
+        if (fire) {
+            runCallbacks();
+        }
+    }
+
+    /** How often a subscription ended and a new one was scheduled. */
     int restarts() {
         synchronized (lock) {
             return restarts;
         }
     }
 
-    @Override
-    public void close() {
-        Watch.Watcher w;
+    void close() {
+        Sub s;
         synchronized (lock) {
             if (closed) {
                 return;
             }
             closed = true;
-            w = watcher;
-            watcher = null;
+            s = current;
+            current = null;
+            lock.notifyAll();
+        }
+        callbacks.clear();
+        if (s != null) {
+            closeQuietly(s);
+        }
+    }
+
+    private void closeQuietly(Sub s) {
+        Watch.Watcher w;
+        synchronized (lock) {
+            w = s.watcher;
+            s.watcher = null;
         }
         if (w != null) {
             try {

@@ -12,6 +12,11 @@ import java.util.concurrent.TimeUnit;
  * The DCS contract against a real etcd on real time: each test gets a fresh scope on the shared
  * server; TTLs are 2 s (the server runs with short raft timeouts, so 1-2 s leases work); an
  * unreachable store is a {@link BlackHole} endpoint that accepts connections and never answers.
+ *
+ * <p>The suite reads with the watch cache off ({@code watchCache(false)}): several of its tests
+ * read with one client right after another client wrote and expect the write, which only a
+ * linearizable read guarantees (the watch may deliver it a few milliseconds later). The lock,
+ * member and watch rules are the same in both modes; {@code EtcdWatchCacheTest} covers the cache.
  */
 abstract class EtcdContract extends DcsClientContractTest {
 
@@ -39,7 +44,7 @@ abstract class EtcdContract extends DcsClientContractTest {
     @Override
     protected DcsClient newClient(String member) {
         return EtcdDcsClient.builder().endpoints(endpoints()).scope(scope).member(member)
-                .retryTimeout(RETRY_TIMEOUT).build();
+                .retryTimeout(RETRY_TIMEOUT).watchCache(false).build();
     }
 
     @Override
