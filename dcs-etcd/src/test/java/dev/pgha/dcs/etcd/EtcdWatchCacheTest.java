@@ -232,7 +232,50 @@ class EtcdWatchCacheTest {
         assertThat(seenLocked).as("a read from the callback shows the new lock").contains(true);
     }
 
+    @Test
+    void afterTheWatchFailsReadsGoToEtcdUntilANewWatchIsConfirmedAndMissNothing() {
+        try (EtcdServer own = EtcdServer.start()) {
+            EtcdDcsClient a = track(EtcdDcsClient.builder().endpoints(own.endpoints()).scope(scope).member("node1")
+                    .retryTimeout(RETRY_TIMEOUT).build());
+            EtcdDcsClient b = track(EtcdDcsClient.builder().endpoints(own.endpoints()).scope(scope).member("node2")
+                    .retryTimeout(RETRY_TIMEOUT).build());
+            assertThat(a.readCluster().failover()).isNull();
+            await("node1 reads from its cache", Duration.ofSeconds(5), a::readsFromCache);
+
+            own.stop(0);
+            await("the broken watch stops the cache", Duration.ofSeconds(10), () -> !a.readsFromCache());
+            own.restart(0);
+            own.awaitHealthy(Duration.ofSeconds(20));
+            await("a write accepted again", Duration.ofSeconds(10), () -> {
+                try {
+                    return b.setFailover(new Failover(null, "node2", null, 0), -1);
+                } catch (dev.pgha.dcs.DcsException e) {
+                    return false;
+                }
+            });
+            await("node1 reads the write made while its watch was down", Duration.ofSeconds(10), () -> {
+                try {
+                    Failover f = a.readCluster().failover();
+                    return f != null && "node2".equals(f.candidate());
+                } catch (dev.pgha.dcs.DcsException e) {
+                    return false;
+                }
+            });
+            await("a new watch is confirmed and serves reads again", Duration.ofSeconds(15), a::readsFromCache);
+            assertThat(a.watchRestarts()).isPositive();
+            assertThat(a.readCluster().failover().candidate()).isEqualTo("node2");
+            assertThat(b.deleteFailover(-1)).isTrue();
+            await("the new watch delivers later writes", Duration.ofSeconds(5), () -> a.readCluster().failover() == null);
+            assertThat(a.readsFromCache()).isTrue();
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    private EtcdDcsClient track(EtcdDcsClient c) {
+        clients.add(c);
+        return c;
+    }
 
     private void idleCycle(List<EtcdDcsClient> members, Duration ttl) {
         for (EtcdDcsClient c : members) {
