@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * one lease keep-alive plus a transaction comparing the value with the member's name, which
  * creates the key again if it expired and nobody took it; release is a compare-and-delete. There
  * is no background keep-alive: a stalled host loses the lock {@code ttl} after its last call.
- * A member-key touch sends a keep-alive only once less than half the ttl is left (so a replica
- * refreshes about every {@code ttl/2}), and writes the key only when its value differs from what
+ * A member-key touch sends a keep-alive only when, by its next touch, less than half the ttl
+ * would be left (so a replica refreshes a little more often than every {@code ttl/2}), and writes the key only when its value differs from what
  * the watch-fed cache holds under this member's current lease.
  *
  * <h2>Time</h2>

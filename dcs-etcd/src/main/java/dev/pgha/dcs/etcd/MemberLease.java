@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
  * whose host stops calling loses its keys {@code ttl} after its last call.
  *
  * <p>The leader-key calls force a keep-alive every time (the leader's lease is its last refresh
- * plus {@code ttl}). A member-key touch sends one only once less than half of the ttl is left
- * since the last keep-alive was sent ({@link #needsKeepAlive}): a replica refreshes about every
- * {@code ttl/2}, and its keys still expire at most {@code ttl} after its last call.
+ * plus {@code ttl}). A member-key touch sends one only when, by the next touch (expected one
+ * interval between touches later), less than half of the ttl would be left since the last
+ * keep-alive was sent ({@link #needsKeepAlive}). So a replica refreshes somewhat more often than
+ * every {@code ttl/2}, a cycle arriving up to {@code ttl/2} late still finds its key, and its keys
+ * expire at most {@code ttl} (and at least {@code ttl/2}) after its last call.
  * When etcd no longer knows the lease (it expired or was revoked), a new one is granted; so is one
  * when the ttl changes (the old lease is left to expire: revoking it would delete the leader key
  * before the new lease holds it).
@@ -41,6 +43,7 @@ final class MemberLease {
     private long id;
     private long ttlSeconds;
     private long refreshedNanos;
+    private long lastTouchNanos;
     private long keepAlivesSent;
 
     MemberLease(Lease leases, String member) {
@@ -59,7 +62,7 @@ final class MemberLease {
 
     /**
      * Makes sure the lease exists with this ttl and was extended by this call or, unless
-     * {@code force}, has more than half of its ttl left ({@link #needsKeepAlive}).
+     * {@code force}, needs no keep-alive yet ({@link #needsKeepAlive}).
      *
      * @return the lease id to attach keys to
      * @throws DcsException when etcd cannot be reached within the call's budget
@@ -71,7 +74,12 @@ final class MemberLease {
                     member, ttlSeconds, seconds, hex(id));
             id = 0;
         }
-        if (id != 0 && (force || needsKeepAlive(System.nanoTime() - refreshedNanos, seconds))) {
+        long now = System.nanoTime();
+        long interval = force || lastTouchNanos == 0 ? 0 : now - lastTouchNanos;
+        if (!force) {
+            lastTouchNanos = now;
+        }
+        if (id != 0 && (force || needsKeepAlive(now - refreshedNanos, interval, seconds))) {
             long sent = System.nanoTime();
             if (keepAlive(call)) {
                 refreshedNanos = sent;
@@ -93,11 +101,13 @@ final class MemberLease {
 
     /**
      * The rule for calls that do not force a keep-alive: one is due once {@code sinceLastNanos}
-     * (since the last keep-alive or grant was sent) reaches half the ttl, i.e. less than half of
-     * the lease is certainly left.
+     * (since the last keep-alive or grant was sent) plus {@code intervalNanos} (since the previous
+     * touch: when the next one is expected) reaches half the ttl, i.e. by the next touch less than
+     * half of the lease would certainly be left.
      */
-    static boolean needsKeepAlive(long sinceLastNanos, long ttlSeconds) {
-        return sinceLastNanos >= TimeUnit.SECONDS.toNanos(ttlSeconds) / 2;
+    static boolean needsKeepAlive(long sinceLastNanos, long intervalNanos, long ttlSeconds) {
+        long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
+        return sinceLastNanos + Math.min(Math.max(0, intervalNanos), ttl) >= ttl / 2;
     }
 
     /** Forgets the lease (etcd said it does not know it); the next {@link #refresh} grants one. */

@@ -114,6 +114,7 @@ final class PrefixWatch {
                 old = current;
                 old.dead = true;
                 current = null;
+                heldBack.clear();
             }
         }
         if (old != null) {
