@@ -3,7 +3,6 @@ package dev.pgha.dcs.etcd;
 import dev.pgha.dcs.DcsClient;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
@@ -32,15 +31,17 @@ import org.slf4j.LoggerFactory;
  * delivered something less than the given quiet time ago. Otherwise the client reads in full and
  * {@link #afterFullRead} (re)starts the subscription from that snapshot.
  *
- * <p>Before the first snapshot (a {@link DcsClient#watch} before any read), and after a compaction
- * took the revisions it needs, a subscription starts "from now": it only wakes the callbacks; the
- * next full read replaces it with one that feeds the cache.
+ * <p>Before the first snapshot (a {@link DcsClient#watch} before any read), and after any failure
+ * of a subscription, a subscription starts "from now": it only wakes the callbacks; the next full
+ * read replaces it with one that feeds the cache, from that snapshot's revision.
  *
  * <h2>Errors</h2>
  * Any error or end of a subscription (no raft leader, a halted stream, compaction, a connection
  * jetcd would resume on its own) ends it here: the cache stops being current at once, and a new
- * subscription starts after a growing pause (0.5 s up to 5 s) from the cache's revision, or from
- * now after a compaction, when the callbacks run once since a change may have been missed.
+ * subscription starts after a growing pause (0.5 s up to 5 s) from now, when the callbacks run
+ * once since a change may have been missed. It does not resume from the cache's revision: those
+ * revisions may be compacted, and etcd confirms such a watch before it cancels it, so the cache
+ * would count as current for a moment. The next read is a full read that re-bases the cache.
  * Thread-safe; jetcd is never called while this class's lock is held (jetcd calls back into it
  * holding its own).
  */
@@ -59,7 +60,8 @@ final class PrefixWatch {
     private final Object lock = new Object();
     private Sub current;
     private boolean resubscribePending;
-    private boolean compacted;
+    /** The cache's revision may not be a safe start (after any failure): the next watch starts from now. */
+    private boolean needsFullRead;
     private boolean fireOnCreate;
     private boolean hadSubscription;
     private long pauseMillis = MIN_PAUSE_MILLIS;
@@ -106,7 +108,7 @@ final class PrefixWatch {
     void afterFullRead() {
         Sub old = null;
         synchronized (lock) {
-            compacted = false;
+            needsFullRead = false;
             if (closed || resubscribePending) {
                 return;
             }
@@ -130,7 +132,7 @@ final class PrefixWatch {
             if (closed || current != null || resubscribePending) {
                 return;
             }
-            long rev = cache.revision() > 0 && !compacted ? cache.revision() + 1 : 0;
+            long rev = cache.revision() > 0 && !needsFullRead ? cache.revision() + 1 : 0;
             s = new Sub(rev);
             if (rev == 0 && hadSubscription) {
                 fireOnCreate = true;
@@ -263,13 +265,6 @@ final class PrefixWatch {
     }
 
     private void onError(Sub s, Throwable t) {
-        if (t instanceof CompactedException) {
-            synchronized (lock) {
-                if (s == current) {
-                    compacted = true;
-                }
-            }
-        }
         onEnd(s, t);
     }
 
@@ -281,6 +276,7 @@ final class PrefixWatch {
             }
             s.dead = true;
             current = null;
+            needsFullRead = true;
             heldBack.clear();
             resubscribePending = true;
             restarts++;
