@@ -28,12 +28,20 @@ import java.time.Duration;
  *       holds it", an exception means "I do not know".</li>
  *   <li><b>TTLs.</b> The leader key holds a member name and expires {@code ttl} after it was last
  *       created or refreshed, unless deleted before; a member key expires {@code ttl} after its
- *       last touch. A store may notice an expiry somewhat late (and round a TTL up), never early.
+ *       last touch (an adapter may skip refreshing a member key's lease while at least half the
+ *       {@code ttl} is left: such a key lives at least {@code ttl/2} after its last touch, and no
+ *       more than {@code ttl}). A store may notice an expiry somewhat late (and round a TTL up),
+ *       never early.
  *       Nothing keeps a key alive in the background: without further calls it expires. An adapter
  *       may bind the leader key to its holder's member key (one lease, as Patroni's etcd3 backend
  *       does): then touching the holder's member key extends the leader key too, so it never
  *       expires earlier than stated here. A {@code ttl} that is not positive throws
  *       {@link IllegalArgumentException}.</li>
+ *   <li><b>Reads.</b> {@link #readCluster()} shows this client's own writes at once. Another
+ *       client's write may show a short while later (an adapter that reads from a watch-fed cache
+ *       lags the store by the watch's delay), and the snapshot is always consistent: the state of
+ *       the store at one moment. Nothing that matters depends on a read being current: the lock
+ *       calls and the versioned writes compare in the store.</li>
  *   <li><b>Absent and expired keys.</b> A key whose TTL ran out reads exactly like a key that was
  *       never written; {@link #readCluster()} gives absent keys the values listed there.</li>
  *   <li><b>Versions.</b> The {@code config}, {@code failover} and {@code sync} keys carry a version,

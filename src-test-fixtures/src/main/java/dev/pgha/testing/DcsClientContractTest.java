@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.ClusterConfig;
 import dev.pgha.cluster.Failover;
 import dev.pgha.cluster.Member;
@@ -56,10 +57,10 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         assertEquals("node1", a.member());
         assertEquals("node2", b.member());
         assertTrue(b.acquireLeader(ttl()));
-        assertLeader(a, "node2");
+        seenBy(a, "node2 holds the leader key", v -> v.isLeader("node2"));
         assertFalse(a.releaseLeader(), "node1's client cannot release node2's key");
         assertTrue(b.releaseLeader());
-        assertUnlocked(a);
+        seenBy(a, "the leader key is gone", ClusterView::isUnlocked);
     }
 
     @Test
@@ -166,9 +167,9 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         assertTrue(a.acquireLeader(ttl()));
 
         assertFalse(b.releaseLeader());
-        assertLeader(b, "node1");
+        seenBy(b, "node1 still holds the leader key", v -> v.isLeader("node1"));
         assertTrue(a.releaseLeader());
-        assertUnlocked(b);
+        seenBy(b, "the leader key is gone", ClusterView::isUnlocked);
         assertFalse(a.releaseLeader(), "already released");
         assertTrue(b.acquireLeader(ttl()));
     }
@@ -187,11 +188,11 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         b.touchMember(replica, ttl());
         client("node3").touchMember(bare, ttl());
 
-        assertEquals(Optional.of(primary), b.readCluster().member("node1"));
-        assertEquals(Optional.of(replica), a.readCluster().member("node2"));
-        assertEquals(Optional.of(bare), a.readCluster().member("node3"));
-        assertEquals(3, a.readCluster().members().size());
-        assertTrue(a.readCluster().member("node1").orElseThrow().isPrimaryRole());
+        assertEquals(Optional.of(primary), seenBy(b, "node1's key", v -> v.member("node1").isPresent()).member("node1"));
+        ClusterView v = seenBy(a, "every member key", w -> w.members().size() == 3);
+        assertEquals(Optional.of(replica), v.member("node2"));
+        assertEquals(Optional.of(bare), v.member("node3"));
+        assertTrue(v.member("node1").orElseThrow().isPrimaryRole());
     }
 
     @Test
@@ -199,6 +200,7 @@ public abstract class DcsClientContractTest extends DcsKeysContract {
         DcsClient a = client("node1");
         DcsClient b = client("node2");
         a.touchMember(fullMember("node1", "replica"), ttl());
+        seenBy(b, "node1's key", v -> v.member("node1").isPresent());
         passTime(ttl().dividedBy(2));
         assertTrue(b.readCluster().member("node1").isPresent());
 

@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -218,6 +219,24 @@ public abstract class DcsContractSupport {
     /** Asserts that the member is absent as {@code reader} sees it. */
     protected static void assertNoMember(DcsClient reader, String name) {
         assertFalse(reader.readCluster().member(name).isPresent(), name + " should be absent");
+    }
+
+    /**
+     * How long another client's write may take to show in a reader's {@code readCluster()}: zero
+     * (at once) unless the adapter reads from a watch-fed cache, which lags by the watch's delay.
+     */
+    protected Duration propagation() {
+        return Duration.ZERO;
+    }
+
+    /**
+     * Reads with {@code reader} until {@code condition} holds (at most {@link #propagation()}, for
+     * a write by another client) and returns the view that satisfied it.
+     */
+    protected final ClusterView seenBy(DcsClient reader, String what, Predicate<ClusterView> condition) {
+        ClusterView[] seen = new ClusterView[1];
+        await(what + " seen by " + reader.member(), propagation(), () -> condition.test(seen[0] = reader.readCluster()));
+        return seen[0];
     }
 
     /** Asserts that nobody holds the leader key. */

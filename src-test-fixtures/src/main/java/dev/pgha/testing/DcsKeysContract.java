@@ -70,12 +70,12 @@ public abstract class DcsKeysContract extends DcsContractSupport {
         assertTrue(a.initialize(""));
 
         a.setInitialize("7710613807138954252");
-        assertEquals("7710613807138954252", b.readCluster().initialize());
-        assertTrue(b.readCluster().hasValidInitialize());
+        assertTrue(seenBy(b, "the system identifier", v -> "7710613807138954252".equals(v.initialize()))
+                .hasValidInitialize());
         assertFalse(b.initialize(""), "initialize must not overwrite an existing key");
 
         a.cancelInitialization();
-        assertNull(b.readCluster().initialize());
+        seenBy(b, "no initialize key", v -> v.initialize() == null);
         assertTrue(b.initialize(""), "after cancelInitialization the race is open again");
         a.cancelInitialization();
         a.cancelInitialization();
@@ -87,8 +87,7 @@ public abstract class DcsKeysContract extends DcsContractSupport {
         DcsClient b = client("node2");
 
         assertTrue(a.setFailover(new Failover("node1", "node2", SCHEDULED_AT, 0), 0));
-        Failover first = b.readCluster().failover();
-        assertNotNull(first);
+        Failover first = seenBy(b, "the failover key", v -> v.failover() != null).failover();
         assertEquals("node1", first.leader());
         assertEquals("node2", first.candidate());
         assertEquals(SCHEDULED_AT, first.scheduledAt());
@@ -96,7 +95,8 @@ public abstract class DcsKeysContract extends DcsContractSupport {
 
         assertFalse(b.setFailover(new Failover(null, "node3", null, 0), 0), "0 creates only when absent");
         assertTrue(b.setFailover(new Failover(null, "node3", null, 0), first.version()));
-        Failover second = a.readCluster().failover();
+        Failover second = seenBy(a, "node2's failover request", v -> v.failover() != null
+                && "node3".equals(v.failover().candidate())).failover();
         assertNull(second.leader());
         assertEquals("node3", second.candidate());
         assertNull(second.scheduledAt());
@@ -106,7 +106,7 @@ public abstract class DcsKeysContract extends DcsContractSupport {
         assertFalse(a.deleteFailover(first.version()), "stale version");
         assertEquals(second, a.readCluster().failover());
         assertTrue(a.deleteFailover(second.version()));
-        assertNull(b.readCluster().failover());
+        seenBy(b, "no failover key", v -> v.failover() == null);
     }
 
     @Test
@@ -133,19 +133,19 @@ public abstract class DcsKeysContract extends DcsContractSupport {
                 "synchronous_mode", false, "tags", List.of("a", "b"));
 
         assertTrue(a.setConfig(new ClusterConfig(data, 0), 0));
-        ClusterConfig read = b.readCluster().config();
+        ClusterConfig read = seenBy(b, "the config key", v -> !v.config().data().isEmpty()).config();
         assertEquals(data, read.data());
         assertTrue(read.version() > 0);
 
         assertFalse(b.setConfig(new ClusterConfig(Map.of("ttl", 20L), 0), 0), "0 creates only when absent");
         assertTrue(b.setConfig(new ClusterConfig(Map.of("ttl", 20L), 0), read.version()));
-        ClusterConfig changed = a.readCluster().config();
+        ClusterConfig changed = seenBy(a, "node2's config", v -> v.config().version() != read.version()).config();
         assertEquals(Map.of("ttl", 20L), changed.data());
         assertNotEquals(read.version(), changed.version());
         assertFalse(a.setConfig(new ClusterConfig(Map.of("ttl", 40L), 0), read.version()), "stale version");
 
         assertTrue(a.setConfig(new ClusterConfig(Map.of("pause", true), 0), -1), "-1 overwrites");
-        assertTrue(b.readCluster().isPaused());
+        seenBy(b, "pause", ClusterView::isPaused);
     }
 
     @Test
@@ -154,22 +154,21 @@ public abstract class DcsKeysContract extends DcsContractSupport {
         DcsClient b = client("node2");
 
         assertTrue(a.writeSync(new SyncState("node1", Set.of("node2", "node3"), 0, 0), 0));
-        SyncState read = b.readCluster().sync();
+        SyncState read = seenBy(b, "the sync key", v -> v.sync() != null).sync();
         assertEquals("node1", read.leader());
         assertEquals(Set.of("node2", "node3"), read.syncStandbys());
         assertTrue(read.version() > 0);
 
         assertFalse(a.writeSync(new SyncState("node1", Set.of(), 0, 0), 0), "0 creates only when absent");
         assertTrue(a.writeSync(new SyncState("node1", Set.of(), 0, 0), read.version()));
-        SyncState emptied = b.readCluster().sync();
-        assertTrue(emptied.syncStandbys().isEmpty());
+        seenBy(b, "the emptied sync key", v -> v.sync() != null && v.sync().syncStandbys().isEmpty());
         assertFalse(a.writeSync(new SyncState("node1", Set.of("node3"), 0, 0), read.version()), "stale version");
 
         a.deleteSync();
-        assertNull(b.readCluster().sync());
+        seenBy(b, "no sync key", v -> v.sync() == null);
         a.deleteSync();
         assertTrue(a.writeSync(new SyncState("node2", Set.of("node1"), 0, 0), -1), "-1 overwrites");
-        assertEquals("node2", b.readCluster().sync().leader());
+        seenBy(b, "node2's sync key", v -> v.sync() != null && "node2".equals(v.sync().leader()));
     }
 
     @Test
@@ -186,14 +185,14 @@ public abstract class DcsKeysContract extends DcsContractSupport {
         a.writeStatus(status);
         a.writeHistory(history);
 
-        ClusterView v = b.readCluster();
+        ClusterView v = seenBy(b, "the status and history keys", w -> !w.history().entries().isEmpty());
         assertEquals(status, v.status());
         assertEquals(history, v.history());
         assertEquals(3, v.timeline());
 
         a.writeStatus(new ClusterStatus(151190208L, Map.of()));
         a.writeHistory(TimelineHistory.EMPTY);
-        assertEquals(new ClusterStatus(151190208L, Map.of()), b.readCluster().status());
-        assertTrue(b.readCluster().history().entries().isEmpty());
+        ClusterView after = seenBy(b, "the emptied history", w -> w.history().entries().isEmpty());
+        assertEquals(new ClusterStatus(151190208L, Map.of()), after.status());
     }
 }

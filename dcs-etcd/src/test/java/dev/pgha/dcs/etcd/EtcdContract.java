@@ -13,10 +13,9 @@ import java.util.concurrent.TimeUnit;
  * server; TTLs are 2 s (the server runs with short raft timeouts, so 1-2 s leases work); an
  * unreachable store is a {@link BlackHole} endpoint that accepts connections and never answers.
  *
- * <p>The suite reads with the watch cache off ({@code watchCache(false)}): several of its tests
- * read with one client right after another client wrote and expect the write, which only a
- * linearizable read guarantees (the watch may deliver it a few milliseconds later). The lock,
- * member and watch rules are the same in both modes; {@code EtcdWatchCacheTest} covers the cache.
+ * <p>Clients read from their watch-fed cache, as the adapter does by default: another client's
+ * write shows once the watch delivered it ({@link #propagation()}); {@code EtcdWatchCacheTest}
+ * covers the cache itself.
  */
 abstract class EtcdContract extends DcsClientContractTest {
 
@@ -44,7 +43,7 @@ abstract class EtcdContract extends DcsClientContractTest {
     @Override
     protected DcsClient newClient(String member) {
         return EtcdDcsClient.builder().endpoints(endpoints()).scope(scope).member(member)
-                .retryTimeout(RETRY_TIMEOUT).watchCache(false).build();
+                .retryTimeout(RETRY_TIMEOUT).build();
     }
 
     @Override
@@ -67,6 +66,12 @@ abstract class EtcdContract extends DcsClientContractTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The watch delivers another client's write within milliseconds; the retry timeout bounds it. */
+    @Override
+    protected Duration propagation() {
+        return RETRY_TIMEOUT;
     }
 
     @Override
