@@ -359,6 +359,7 @@ public final class FailoverBench {
                 return;
             }
             AtomicLong exitedAt = new AtomicLong();
+            int done = count(c.commandLog(), "Successfully switched over");
             long t0 = System.nanoTime();
             Process command = c.startSwitchover(leader, candidate);
             command.onExit().thenRun(() -> exitedAt.set(System.nanoTime()));
@@ -368,7 +369,8 @@ public final class FailoverBench {
                 throw new IllegalStateException(c.system() + ": the switchover command did not end");
             }
             await("the exit time of the switchover command", () -> exitedAt.get() != 0);
-            if (command.exitValue() != 0) {
+            // patronictl exits 0 also when the REST API refused ("Switchover failed, details: ...")
+            if (command.exitValue() != 0 || count(c.commandLog(), "Successfully switched over") != done + 1) {
                 throw new IllegalStateException(c.system() + ": the switchover command exited with " + command.exitValue()
                         + ":\n" + c.commandLog());
             }
