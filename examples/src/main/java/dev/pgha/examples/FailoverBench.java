@@ -85,10 +85,6 @@ public final class FailoverBench {
     /** figure -> system -> values. */
     private final Map<String, Map<String, List<Double>>> figures = new LinkedHashMap<>();
 
-    FailoverBench(PrintStream out, int repetitions, int ttl, int loopWait, int retryTimeout, int idleSeconds) {
-        this(out, repetitions, ttl, loopWait, retryTimeout, idleSeconds, false);
-    }
-
     FailoverBench(PrintStream out, int repetitions, int ttl, int loopWait, int retryTimeout, int idleSeconds,
                   boolean againstPatroni) {
         this.out = out;
