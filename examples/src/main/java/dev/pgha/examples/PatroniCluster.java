@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PatroniCluster implements AutoCloseable {
 
-    /** The Patroni release this harness was written against (Debian's package). */
+    /** Patroni's executable from Debian's {@code patroni} package (3.0.2 on Debian 12, what this harness is written for). */
     public static final String PATRONI = "/usr/bin/patroni";
 
     private static final Duration STOP_LIMIT = Duration.ofSeconds(20);
