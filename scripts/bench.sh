@@ -18,8 +18,8 @@
 #                                           latency) also on three Patroni 3.0.2 agents with the
 #                                           same settings, the systems taking turns repetition by
 #                                           repetition; prints both systems' min / median / max
-#                                           and the ratio of the medians (pgha / Patroni). About
-#                                           twice as long.
+#                                           and the ratio of the medians (pgha / Patroni). Takes
+#                                           longer: every fault is done twice.
 #
 # Extra arguments to jmh go to JMH; an option given there replaces its default (JMH takes each option
 # once), e.g.
