@@ -14,6 +14,12 @@
 #                                           max. Options (defaults): --repetitions 5 --ttl 10
 #                                           --loop-wait 1 --retry-timeout 3 --idle-seconds 30.
 #                                           About 8 minutes with the defaults.
+#                                           --against patroni: the same faults (not the commit
+#                                           latency) also on three Patroni 3.0.2 agents with the
+#                                           same settings, the systems taking turns repetition by
+#                                           repetition; prints both systems' min / median / max
+#                                           and the ratio of the medians (pgha / Patroni). Takes
+#                                           longer: every fault is done twice.
 #
 # Extra arguments to jmh go to JMH; an option given there replaces its default (JMH takes each option
 # once), e.g.
@@ -22,9 +28,10 @@
 #   ./scripts/bench.sh jmh -p members=50 LeaderRace      one parameter value
 #   ./scripts/bench.sh jmh -h                            JMH's own help
 #
-# Needs Java 17+ and Maven; failover also needs the PostgreSQL 15 and etcd binaries (./scripts/deps.sh
-# installs them as root on Debian). jmh builds only the benchmarks module and what it depends on (no
-# install) and runs JMH from target/. Everything failover starts lives under /tmp/pgha-* and is
+# Needs Java 17+ and Maven; failover also needs the PostgreSQL 15 and etcd binaries, and with
+# --against patroni Patroni's patroni and patronictl (./scripts/deps.sh installs them as root on
+# Debian). jmh builds only the benchmarks module and what it depends on (no install) and runs JMH
+# from target/. Everything failover starts lives under /tmp/pgha-* and is
 # killed and deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +47,8 @@ usage() {
 usage: ./scripts/bench.sh jmh [JMH args]       engine benchmarks (JMH); extra args go to JMH
        ./scripts/bench.sh failover [options]   failover bench on real PostgreSQL + etcd
                                                (--repetitions 5 --ttl 10 --loop-wait 1
-                                                --retry-timeout 3 --idle-seconds 30)
+                                                --retry-timeout 3 --idle-seconds 30
+                                                [--against patroni])
 USAGE
     exit 2
 }

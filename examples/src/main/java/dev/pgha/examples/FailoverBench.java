@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -49,16 +50,30 @@ import java.util.regex.Pattern;
  * received, from its own {@code /metrics}), and each agent's resident memory and CPU time per
  * cycle. Every figure is printed as min / median / max.
  *
+ * <p>With {@code --against patroni} every fault but the commit latency is also done to a cluster of
+ * three real Patroni 3.0.2 agents ({@link PatroniCluster}: the same PostgreSQL parameters,
+ * {@code pg_hba.conf}, roles, {@code bootstrap.dcs} values and port scheme, its own etcd), both
+ * clusters running side by side and the two systems taking turns repetition by repetition (pgha
+ * first in odd repetitions, Patroni first in even ones). The planned switchover is then a command
+ * for both — {@code Agent switchover} in its own JVM and {@code patronictl switchover --force} —
+ * timed from its start to the {@code INSERT} on the candidate and to its own exit. Every figure is
+ * printed with both systems' min / median / max and the ratio of the medians (pgha / Patroni).
+ *
  * <pre>
- * ./scripts/bench.sh failover [--repetitions 5] [--ttl 10] [--loop-wait 1] [--retry-timeout 3] [--idle-seconds 30]
+ * ./scripts/bench.sh failover [--repetitions 5] [--ttl 10] [--loop-wait 1] [--retry-timeout 3] [--idle-seconds 30] [--against patroni]
  * </pre>
  */
 public final class FailoverBench {
 
     private static final Duration STEP_LIMIT = Duration.ofSeconds(180);
+    private static final String PGHA = "pgha";
+    private static final String PATRONI = "Patroni";
     private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
     private static final Pattern LEADER_LINE = Pattern.compile(
             "(?m)^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3}) INFO pgha\\.(\\S+) - no action\\. I am \\(\\2\\), the leader with the lock$");
+    /** Patroni's line after a cycle that renewed the leader key (its default log format; one member per log). */
+    private static final Pattern PATRONI_LEADER_LINE = Pattern.compile(
+            "(?m)^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3}) INFO: no action\\. I am \\((\\S+)\\), the leader with the lock$");
 
     private final PrintStream out;
     private final int repetitions;
@@ -66,15 +81,19 @@ public final class FailoverBench {
     private final int loopWait;
     private final int retryTimeout;
     private final int idleSeconds;
-    private final Map<String, List<Double>> figures = new LinkedHashMap<>();
+    private final boolean againstPatroni;
+    /** figure -> system -> values. */
+    private final Map<String, Map<String, List<Double>>> figures = new LinkedHashMap<>();
 
-    FailoverBench(PrintStream out, int repetitions, int ttl, int loopWait, int retryTimeout, int idleSeconds) {
+    FailoverBench(PrintStream out, int repetitions, int ttl, int loopWait, int retryTimeout, int idleSeconds,
+                  boolean againstPatroni) {
         this.out = out;
         this.repetitions = repetitions;
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
         this.idleSeconds = idleSeconds;
+        this.againstPatroni = againstPatroni;
     }
 
     /** Runs the bench and prints the figures; see the class comment for the options. */
@@ -82,20 +101,33 @@ public final class FailoverBench {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Map<String, Integer> o = new LinkedHashMap<>(Map.of("--repetitions", 5, "--ttl", 10, "--loop-wait", 1,
                 "--retry-timeout", 3, "--idle-seconds", 30));
+        boolean against = false;
         for (int i = 0; i < args.length; i += 2) {
-            if (!o.containsKey(args[i]) || i + 1 >= args.length) {
+            boolean ok = i + 1 < args.length;
+            if (ok && args[i].equals("--against")) {
+                ok = args[i + 1].equals("patroni");
+                against = true;
+            } else if (ok && o.containsKey(args[i])) {
+                try {
+                    o.put(args[i], Integer.parseInt(args[i + 1]));
+                } catch (NumberFormatException e) {
+                    ok = false;
+                }
+            } else {
+                ok = false;
+            }
+            if (!ok) {
                 System.err.println("usage: FailoverBench " + String.join(" ", o.keySet().stream()
-                        .map(k -> "[" + k + " " + o.get(k) + "]").toList()));
+                        .map(k -> "[" + k + " " + o.get(k) + "]").toList()) + " [--against patroni]");
                 System.exit(2);
             }
-            o.put(args[i], Integer.parseInt(args[i + 1]));
         }
         // the same rule the agents apply, checked before anything starts
         HaConfig.builder().scope("bench").name("bench").ttl(Duration.ofSeconds(o.get("--ttl")))
                 .loopWait(Duration.ofSeconds(o.get("--loop-wait")))
                 .retryTimeout(Duration.ofSeconds(o.get("--retry-timeout"))).build();
         new FailoverBench(System.out, o.get("--repetitions"), o.get("--ttl"), o.get("--loop-wait"),
-                o.get("--retry-timeout"), o.get("--idle-seconds")).run();
+                o.get("--retry-timeout"), o.get("--idle-seconds"), against).run();
         System.exit(0);
     }
 
@@ -104,6 +136,10 @@ public final class FailoverBench {
                 + "loop_wait %d s, retry_timeout %d s, %d repetitions; %d cores, %s%n", postgresVersion(), ttl,
                 loopWait, retryTimeout, repetitions, Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        if (againstPatroni) {
+            out.printf(Locale.ROOT, "against %s: 3 Patroni agents with the same settings, their own etcd; the two "
+                    + "clusters run side by side and take turns; no child subreaper for either%n", patroniVersion());
+        }
         hostLoss();
         postmasterCrash(0);
         postmasterCrash(300);
@@ -111,13 +147,43 @@ public final class FailoverBench {
         commitLatency();
         idle();
         out.println();
-        out.println("figure                                                     min   median      max");
-        figures.forEach((name, values) -> {
-            List<Double> v = new ArrayList<>(values);
-            Collections.sort(v);
-            out.printf(Locale.ROOT, "%-52s %8.2f %8.2f %8.2f   (n=%d)%n", name, v.get(0), median(v),
-                    v.get(v.size() - 1), v.size());
+        if (!againstPatroni) {
+            out.println("figure                                                     min   median      max");
+            figures.forEach((name, bySystem) -> {
+                List<Double> v = sorted(bySystem.get(PGHA));
+                out.printf(Locale.ROOT, "%-52s %8.2f %8.2f %8.2f   (n=%d)%n", name, v.get(0), median(v),
+                        v.get(v.size() - 1), v.size());
+            });
+            return;
+        }
+        out.println("figure                                                 |    pgha: min   median      max |"
+                + " Patroni: min   median      max | pgha/Patroni (medians)");
+        figures.forEach((name, bySystem) -> {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-54s", name));
+            Double[] medians = new Double[2];
+            int k = 0;
+            for (String system : List.of(PGHA, PATRONI)) {
+                List<Double> v = bySystem.get(system);
+                if (v == null || v.isEmpty()) {
+                    line.append(String.format(Locale.ROOT, " | %8s %8s %8s      ", "-", "-", "-"));
+                } else {
+                    v = sorted(v);
+                    medians[k] = median(v);
+                    line.append(String.format(Locale.ROOT, " | %8.2f %8.2f %8.2f n=%-3d", v.get(0), medians[k],
+                            v.get(v.size() - 1), v.size()));
+                }
+                k++;
+            }
+            line.append(medians[0] != null && medians[1] != null && medians[1] != 0
+                    ? String.format(Locale.ROOT, " | %.2f", medians[0] / medians[1]) : " | -");
+            out.println(line);
         });
+    }
+
+    private static List<Double> sorted(List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
+        Collections.sort(v);
+        return v;
     }
 
     private AgentCluster cluster(int primaryStartTimeout) {
@@ -127,104 +193,189 @@ public final class FailoverBench {
                 .setting("primary_start_timeout", Integer.toString(primaryStartTimeout)).build();
     }
 
-    private String healthy(AgentCluster c) {
-        await("a leader with two replicas streaming through their slots",
+    /**
+     * The clusters of one section: pgha's, and with {@code --against patroni} Patroni's with the
+     * same settings (AgentSettings' defaults where the bench sets nothing: maximum_lag_on_failover
+     * 1048576; use_pg_rewind and use_slots on in both).
+     */
+    private Targets clusters(int primaryStartTimeout) {
+        Targets t = new Targets();
+        try {
+            t.add(new PghaTarget(cluster(primaryStartTimeout)));
+            if (againstPatroni) {
+                t.add(new PatroniTarget(PatroniCluster.builder().scope("bench")
+                        .dcs("ttl", Integer.toString(ttl)).dcs("loop_wait", Integer.toString(loopWait))
+                        .dcs("retry_timeout", Integer.toString(retryTimeout))
+                        .dcs("primary_start_timeout", Integer.toString(primaryStartTimeout))
+                        .dcs("maximum_lag_on_failover", "1048576").build()));
+            }
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    private String healthy(Target c) {
+        await(c.system() + ": a leader with two replicas streaming through their slots",
                 () -> c.leader().map(c::isHealthyWithLeader).orElse(false));
         return c.leader().orElseThrow();
     }
 
-    /** Starts the agents, waits for a healthy cluster and creates the table the probes write to. */
-    private void start(AgentCluster c) {
-        c.startAll();
-        String leader = healthy(c);
-        exec(c, leader, "CREATE TABLE bench_writes (at timestamptz DEFAULT now(), node text)");
-        await("the table on every member", () -> c.names().stream()
-                .allMatch(n -> c.query(n, "SELECT count(*) FROM pg_class WHERE relname = 'bench_writes'")
-                        .equals(List.of("1"))));
+    /** Starts every cluster's agents, waits for them to be healthy and creates the table the probes write to. */
+    private void start(Targets all) {
+        all.list().forEach(Target::startAll);
+        for (Target c : all.list()) {
+            String leader = healthy(c);
+            exec(c, leader, "CREATE TABLE bench_writes (at timestamptz DEFAULT now(), node text)");
+            await(c.system() + ": the table on every member", () -> c.names().stream()
+                    .allMatch(n -> c.query(n, "SELECT count(*) FROM pg_class WHERE relname = 'bench_writes'")
+                            .equals(List.of("1"))));
+        }
+    }
+
+    /** The systems in the order of repetition {@code i}: pgha first in odd ones, Patroni first in even ones. */
+    private static List<Target> turns(Targets all, int i) {
+        List<Target> order = new ArrayList<>(all.list());
+        if (i % 2 == 0) {
+            Collections.reverse(order);
+        }
+        return order;
+    }
+
+    private String label(Target c, int i) {
+        return againstPatroni ? String.format(Locale.ROOT, "#%d %-7s", i, c.system()) : "#" + i;
     }
 
     private void hostLoss() throws Exception {
-        section("host loss: agent, guard and postmaster of the primary SIGKILLed together");
-        try (AgentCluster c = cluster(300)) {
-            start(c);
+        section(againstPatroni
+                ? "host loss: the primary's agent (pgha: and its guard; Patroni: its process) and postmaster SIGKILLed together"
+                : "host loss: agent, guard and postmaster of the primary SIGKILLed together");
+        try (Targets all = clusters(300)) {
+            start(all);
             for (int i = 1; i <= repetitions; i++) {
-                String leader = healthy(c);
-                pause(loopWait * 1500L);   // a settled cycle rhythm before the fault
-                List<String> others = c.names().stream().filter(n -> !n.equals(leader)).toList();
-                try (InsertProbe probe = new InsertProbe(c, others)) {
-                    long killMillis = System.currentTimeMillis();
-                    long t0 = System.nanoTime();
-                    c.killHost(leader);
-                    double lease = remainingLease(c.log(leader), leader, killMillis);
-                    String winner = probe.await();
-                    double seconds = (probe.acceptedAt() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "  #%d %s lost, %s accepted an INSERT after %.2f s (lease left at the "
-                            + "kill %.2f s: %.2f s above that floor)%n", i, leader, winner, seconds, lease, seconds - lease);
-                    add("host loss: fault -> INSERT accepted elsewhere (s)", seconds);
-                    add("host loss: lease left at the kill (s)", lease);
-                    add("host loss: above the lease floor (s)", seconds - lease);
+                for (Target c : turns(all, i)) {
+                    hostLoss(c, i);
                 }
-                c.startAgent(leader);   // the host comes back: pg_rewind, then it streams again
             }
         }
     }
 
+    private void hostLoss(Target c, int i) throws Exception {
+        String leader = healthy(c);
+        pause(loopWait * 1500L);   // a settled cycle rhythm before the fault
+        List<String> others = c.names().stream().filter(n -> !n.equals(leader)).toList();
+        try (InsertProbe probe = new InsertProbe(c, others)) {
+            long killMillis = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            c.killHost(leader);
+            double lease = remainingLease(c, leader, killMillis);
+            String winner = probe.await();
+            double seconds = (probe.acceptedAt() - t0) / 1e9;
+            out.printf(Locale.ROOT, "  %s %s lost, %s accepted an INSERT after %.2f s (lease left at the "
+                    + "kill %.2f s: %.2f s above that floor)%n", label(c, i), leader, winner, seconds, lease, seconds - lease);
+            add(c, "host loss: fault -> INSERT accepted elsewhere (s)", seconds);
+            add(c, "host loss: lease left at the kill (s)", lease);
+            add(c, "host loss: above the lease floor (s)", seconds - lease);
+        }
+        c.startAgent(leader);   // the host comes back: pg_rewind, then it streams again
+    }
+
     private void postmasterCrash(int primaryStartTimeout) throws Exception {
-        boolean inPlace = primaryStartTimeout > 0;
         section("postmaster crash (SIGKILL, agent alive), primary_start_timeout " + primaryStartTimeout);
-        try (AgentCluster c = cluster(primaryStartTimeout)) {
-            start(c);
+        try (Targets all = clusters(primaryStartTimeout)) {
+            start(all);
             for (int i = 1; i <= repetitions; i++) {
-                String leader = healthy(c);
-                pause(loopWait * 1500L);
-                List<String> targets = inPlace ? List.of(leader)
-                        : c.names().stream().filter(n -> !n.equals(leader)).toList();
-                // the replicas are probed from before the fault (their connections survive a
-                // promotion); the crashed primary only through connections opened after it, so an
-                // orphaned backend of the killed postmaster cannot count
-                long t0 = System.nanoTime();
-                long killed = inPlace ? c.killPostmaster(leader) : 0;
-                try (InsertProbe probe = new InsertProbe(c, targets)) {
-                    if (!inPlace) {
-                        t0 = System.nanoTime();
-                        c.killPostmaster(leader);
-                    }
-                    String winner = probe.await();
-                    if (inPlace && c.postmasterPid(leader).filter(p -> p != killed).isEmpty()) {
-                        throw new IllegalStateException("an INSERT on " + leader + " succeeded without a new postmaster");
-                    }
-                    double seconds = (probe.acceptedAt() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "  #%d %s's postmaster killed, %s accepted an INSERT after %.2f s%n", i,
-                            leader, winner, seconds);
-                    add(inPlace ? "postmaster crash, restart in place -> INSERT (s)"
-                            : "postmaster crash, failover -> INSERT elsewhere (s)", seconds);
+                for (Target c : turns(all, i)) {
+                    postmasterCrash(c, i, primaryStartTimeout > 0);
                 }
             }
+        }
+    }
+
+    private void postmasterCrash(Target c, int i, boolean inPlace) throws Exception {
+        String leader = healthy(c);
+        pause(loopWait * 1500L);
+        List<String> targets = inPlace ? List.of(leader)
+                : c.names().stream().filter(n -> !n.equals(leader)).toList();
+        // the replicas are probed from before the fault (their connections survive a
+        // promotion); the crashed primary only through connections opened after it, so an
+        // orphaned backend of the killed postmaster cannot count
+        long t0 = System.nanoTime();
+        long killed = inPlace ? c.killPostmaster(leader) : 0;
+        try (InsertProbe probe = new InsertProbe(c, targets)) {
+            if (!inPlace) {
+                t0 = System.nanoTime();
+                c.killPostmaster(leader);
+            }
+            String winner = probe.await();
+            if (inPlace && c.postmasterPid(leader).filter(p -> p != killed).isEmpty()) {
+                throw new IllegalStateException("an INSERT on " + leader + " succeeded without a new postmaster");
+            }
+            double seconds = (probe.acceptedAt() - t0) / 1e9;
+            out.printf(Locale.ROOT, "  %s %s's postmaster killed, %s accepted an INSERT after %.2f s%n", label(c, i),
+                    leader, winner, seconds);
+            add(c, inPlace ? "postmaster crash, restart in place -> INSERT (s)"
+                    : "postmaster crash, failover -> INSERT elsewhere (s)", seconds);
         }
     }
 
     private void switchover() throws Exception {
-        section("planned switchover (ClusterAdmin request -> the candidate accepts an INSERT)");
-        try (AgentCluster c = cluster(300)) {
-            start(c);
+        section(againstPatroni
+                ? "planned switchover (command start -> the candidate accepts an INSERT; the command's own duration)"
+                : "planned switchover (ClusterAdmin request -> the candidate accepts an INSERT)");
+        try (Targets all = clusters(300)) {
+            start(all);
             for (int i = 1; i <= repetitions; i++) {
-                String leader = healthy(c);
-                pause(loopWait * 1500L);
-                String candidate = c.names().stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
-                AgentSettings settings = AgentSettings.load(c.settingsFile(leader), false);
-                try (InsertProbe probe = new InsertProbe(c, List.of(candidate))) {
-                    long t0 = System.nanoTime();
-                    ActionResult r = ClusterAdmin.of(settings.ha(), c.dcs()).switchover(leader, candidate, null);
-                    if (!r.accepted()) {
-                        throw new IllegalStateException("switchover refused: " + r.message());
-                    }
-                    probe.await();
-                    double seconds = (probe.acceptedAt() - t0) / 1e9;
-                    out.printf(Locale.ROOT, "  #%d %s -> %s: the candidate accepted an INSERT after %.2f s%n", i, leader,
-                            candidate, seconds);
-                    add("switchover: request -> INSERT on the candidate (s)", seconds);
+                for (Target c : turns(all, i)) {
+                    switchover(c, i);
                 }
             }
+        }
+    }
+
+    private void switchover(Target c, int i) throws Exception {
+        String leader = healthy(c);
+        pause(loopWait * 1500L);
+        String candidate = c.names().stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+        try (InsertProbe probe = new InsertProbe(c, List.of(candidate))) {
+            if (!againstPatroni) {
+                AgentCluster ac = ((PghaTarget) c).cluster;
+                AgentSettings settings = AgentSettings.load(ac.settingsFile(leader), false);
+                long t0 = System.nanoTime();
+                ActionResult r = ClusterAdmin.of(settings.ha(), ac.dcs()).switchover(leader, candidate, null);
+                if (!r.accepted()) {
+                    throw new IllegalStateException("switchover refused: " + r.message());
+                }
+                probe.await();
+                double seconds = (probe.acceptedAt() - t0) / 1e9;
+                out.printf(Locale.ROOT, "  #%d %s -> %s: the candidate accepted an INSERT after %.2f s%n", i, leader,
+                        candidate, seconds);
+                add(c, "switchover: request -> INSERT on the candidate (s)", seconds);
+                return;
+            }
+            AtomicLong exitedAt = new AtomicLong();
+            int done = count(c.commandLog(), "Successfully switched over");
+            long t0 = System.nanoTime();
+            Process command = c.startSwitchover(leader, candidate);
+            command.onExit().thenRun(() -> exitedAt.set(System.nanoTime()));
+            probe.await();
+            if (!command.waitFor(STEP_LIMIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+                command.destroyForcibly();
+                throw new IllegalStateException(c.system() + ": the switchover command did not end");
+            }
+            await("the exit time of the switchover command", () -> exitedAt.get() != 0);
+            // patronictl exits 0 also when the REST API refused ("Switchover failed, details: ...")
+            if (command.exitValue() != 0 || count(c.commandLog(), "Successfully switched over") != done + 1) {
+                throw new IllegalStateException(c.system() + ": the switchover command exited with " + command.exitValue()
+                        + ":\n" + c.commandLog());
+            }
+            double seconds = (probe.acceptedAt() - t0) / 1e9;
+            double duration = (exitedAt.get() - t0) / 1e9;
+            out.printf(Locale.ROOT, "  %s %s -> %s: the candidate accepted an INSERT after %.2f s, the command took %.2f s%n",
+                    label(c, i), leader, candidate, seconds, duration);
+            add(c, "switchover: command -> INSERT on the candidate (s)", seconds);
+            add(c, "switchover: the command's duration (s)", duration);
         }
     }
 
@@ -232,12 +383,15 @@ public final class FailoverBench {
      * What synchronous replication costs a writer: one client inserting through the multi-host
      * connection, committing each row, for {@code idle-seconds / 3} per mode and repetition; the
      * median and 99th percentile of its commits, asynchronous and with {@code synchronous_mode} on.
+     * pgha only, also with {@code --against patroni}.
      */
     private void commitLatency() throws Exception {
-        section("commit latency of one writer: asynchronous, then synchronous_mode on");
-        try (AgentCluster c = cluster(300)) {
-            start(c);
-            exec(c, healthy(c), "CREATE TABLE bench_commits (v bigint PRIMARY KEY)");
+        section("commit latency of one writer: asynchronous, then synchronous_mode on" + (againstPatroni ? " (pgha only)" : ""));
+        PghaTarget t = new PghaTarget(cluster(300));
+        try (Targets all = new Targets().add(t)) {
+            AgentCluster c = t.cluster;
+            start(all);
+            exec(t, healthy(t), "CREATE TABLE bench_commits (v bigint PRIMARY KEY)");
             ClusterAdmin admin = ClusterAdmin.of(AgentSettings.load(c.settingsFile(c.names().get(0)), false).ha(), c.dcs());
             long window = Math.max(3, idleSeconds / 3) * 1000L;
             for (int i = 1; i <= repetitions; i++) {
@@ -247,8 +401,8 @@ public final class FailoverBench {
                         var key = c.view().sync();
                         return sync ? key != null && !key.syncStandbys().isEmpty() : key == null;
                     });
-                    String leader = healthy(c);
-                    exec(c, leader, "TRUNCATE bench_commits");
+                    String leader = healthy(t);
+                    exec(t, leader, "TRUNCATE bench_commits");
                     try (AcknowledgedWriter w = new AcknowledgedWriter(c.names().stream().map(c::port).toList(),
                             "postgres", dev.pgha.testing.TempPostgres.SUPERUSER_PASSWORD, "bench_commits").start()) {
                         pause(window);
@@ -262,71 +416,373 @@ public final class FailoverBench {
                         String mode = sync ? "synchronous_mode on" : "asynchronous";
                         out.printf(Locale.ROOT, "  #%d %s: %d commits, median %.2f ms, p99 %.2f ms%n", i, mode,
                                 ns.size(), p50, p99);
-                        add("commit latency, " + mode + ", median (ms)", p50);
-                        add("commit latency, " + mode + ", p99 (ms)", p99);
+                        add(t, "commit latency, " + mode + ", median (ms)", p50);
+                        add(t, "commit latency, " + mode + ", p99 (ms)", p99);
                     }
                 }
             }
         }
     }
 
+    /**
+     * A healthy idle cluster of each system (side by side with {@code --against patroni}, one
+     * window for both): etcd's received gRPC messages, each agent process's CPU time (its own
+     * utime + stime: pgha's guard and Patroni's short-lived helpers not counted) per cycle, for
+     * the leader and the replicas, and its resident memory, sampled every second.
+     */
     private void idle() throws Exception {
         section("healthy idle cluster, " + idleSeconds + " s");
-        try (AgentCluster c = cluster(300)) {
-            start(c);
-            pause(3000);
-            String metrics = c.etcd().endpoint(0) + "/metrics";
-            Map<String, Long> before = etcdMessages(metrics);
-            Map<String, long[]> cpuBefore = new LinkedHashMap<>();
-            Map<String, Integer> cyclesBefore = new LinkedHashMap<>();
-            for (String n : c.names()) {
-                cpuBefore.put(n, cpuTicks(c.agent(n).pid()));
-                cyclesBefore.put(n, cycles(c.log(n), n));
+        try (Targets all = clusters(300)) {
+            start(all);
+            Map<Target, String> leaders = new LinkedHashMap<>();
+            for (Target c : all.list()) {
+                leaders.put(c, healthy(c));
             }
-            List<Long> rss = new ArrayList<>();
+            pause(3000);
+            Map<Target, Map<String, Long>> before = new LinkedHashMap<>();
+            Map<String, Long> cpuBefore = new LinkedHashMap<>();
+            Map<String, Integer> cyclesBefore = new LinkedHashMap<>();
+            for (Target c : all.list()) {
+                before.put(c, etcdMessages(c.metricsUrl()));
+                for (String n : c.names()) {
+                    cpuBefore.put(c.system() + n, cpuTicks(c.agentPid(n)));
+                    cyclesBefore.put(c.system() + n, c.cycles(n));
+                }
+            }
+            Map<Target, List<Long>> rss = new LinkedHashMap<>();
             long end = System.nanoTime() + Duration.ofSeconds(idleSeconds).toNanos();
             while (System.nanoTime() - end < 0) {
-                for (String n : c.names()) {
-                    rss.add(residentKb(c.agent(n).pid()));
+                for (Target c : all.list()) {
+                    for (String n : c.names()) {
+                        rss.computeIfAbsent(c, k -> new ArrayList<>()).add(residentKb(c.agentPid(n)));
+                    }
                 }
                 pause(1000);
             }
-            Map<String, Long> after = etcdMessages(metrics);
-            int totalCycles = 0;
-            for (String n : c.names()) {
-                int cycles = cycles(c.log(n), n) - cyclesBefore.get(n);
-                totalCycles += cycles;
-                long ticks = cpuTicks(c.agent(n).pid())[0] - cpuBefore.get(n)[0];
-                double ms = ticks * 1000.0 / 100 / Math.max(1, cycles);   // USER_HZ is 100 on Linux
-                add("agent CPU per cycle (ms)", ms);
-                out.printf(Locale.ROOT, "  %s: %d cycles, %.2f ms CPU per cycle%n", n, cycles, ms);
+            for (Target c : all.list()) {
+                Map<String, Long> after = etcdMessages(c.metricsUrl());
+                int totalCycles = 0;
+                for (String n : c.names()) {
+                    int cycles = c.cycles(n) - cyclesBefore.get(c.system() + n);
+                    totalCycles += cycles;
+                    long ticks = cpuTicks(c.agentPid(n)) - cpuBefore.get(c.system() + n);
+                    double ms = ticks * 1000.0 / 100 / Math.max(1, cycles);   // USER_HZ is 100 on Linux
+                    boolean isLeader = n.equals(leaders.get(c));
+                    add(c, "agent CPU per cycle (ms)", ms);
+                    add(c, isLeader ? "agent CPU per cycle, leader (ms)" : "agent CPU per cycle, replica (ms)", ms);
+                    out.printf(Locale.ROOT, "  %s%s (%s): %d cycles, %.2f ms CPU per cycle%n",
+                            againstPatroni ? c.system() + " " : "", n, isLeader ? "leader" : "replica", cycles, ms);
+                }
+                rss.get(c).forEach(kb -> add(c, "agent resident memory (MiB)", kb / 1024.0));
+                long requests = 0;
+                StringBuilder byMethod = new StringBuilder();
+                for (Map.Entry<String, Long> e : after.entrySet()) {
+                    long d = e.getValue() - before.get(c).getOrDefault(e.getKey(), 0L);
+                    if (d > 0) {
+                        requests += d;
+                        byMethod.append(String.format(Locale.ROOT, " %s %.2f", e.getKey(), d / (double) totalCycles));
+                    }
+                }
+                double perCycle = requests / (double) Math.max(1, totalCycles);
+                out.printf(Locale.ROOT, "  %setcd received %d gRPC messages in %d member-cycles: %.2f per member per cycle "
+                        + "(%s)%n", againstPatroni ? c.system() + "'s " : "", requests, totalCycles, perCycle,
+                        byMethod.toString().strip());
+                add(c, "etcd requests per member per cycle", perCycle);
             }
-            rss.forEach(kb -> add("agent resident memory (MiB)", kb / 1024.0));
-            long requests = 0;
-            StringBuilder byMethod = new StringBuilder();
-            for (Map.Entry<String, Long> e : after.entrySet()) {
-                long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
-                if (d > 0) {
-                    requests += d;
-                    byMethod.append(String.format(Locale.ROOT, " %s %.2f", e.getKey(), d / (double) totalCycles));
+        }
+    }
+
+    /** What the bench does to a cluster of either system. */
+    private interface Target {
+        String system();
+
+        List<String> names();
+
+        void startAll();
+
+        void startAgent(String name);
+
+        Optional<String> leader();
+
+        boolean isHealthyWithLeader(String leader);
+
+        Connection connect(String name) throws SQLException;
+
+        void execute(String name, String sql) throws SQLException;
+
+        List<String> query(String name, String sql);
+
+        void killHost(String name);
+
+        long killPostmaster(String name);
+
+        Optional<Long> postmasterPid(String name);
+
+        String log(String name);
+
+        /** The line a leader logs after a cycle that renewed its key: group 1 its time, group 2 the member. */
+        Pattern leaderLine();
+
+        /** The cycles {@code name} logged so far. */
+        int cycles(String name);
+
+        /** The agent process of {@code name} (pgha's JVM, Patroni's Python process). */
+        long agentPid(String name);
+
+        /** etcd's {@code /metrics}. */
+        String metricsUrl();
+
+        /** Starts the switchover command, output to {@link #commandLog}. */
+        Process startSwitchover(String leader, String candidate);
+
+        String commandLog();
+
+        void close();
+    }
+
+    /** pgha's cluster: {@link AgentCluster}. */
+    private static final class PghaTarget implements Target {
+        final AgentCluster cluster;
+
+        PghaTarget(AgentCluster cluster) {
+            this.cluster = cluster;
+        }
+
+        @Override public String system() {
+            return PGHA;
+        }
+
+        @Override public List<String> names() {
+            return cluster.names();
+        }
+
+        @Override public void startAll() {
+            cluster.startAll();
+        }
+
+        @Override public void startAgent(String name) {
+            cluster.startAgent(name);
+        }
+
+        @Override public Optional<String> leader() {
+            return cluster.leader();
+        }
+
+        @Override public boolean isHealthyWithLeader(String leader) {
+            return cluster.isHealthyWithLeader(leader);
+        }
+
+        @Override public Connection connect(String name) throws SQLException {
+            return cluster.connect(name);
+        }
+
+        @Override public void execute(String name, String sql) throws SQLException {
+            cluster.execute(name, sql);
+        }
+
+        @Override public List<String> query(String name, String sql) {
+            return cluster.query(name, sql);
+        }
+
+        @Override public void killHost(String name) {
+            cluster.killHost(name);
+        }
+
+        @Override public long killPostmaster(String name) {
+            return cluster.killPostmaster(name);
+        }
+
+        @Override public Optional<Long> postmasterPid(String name) {
+            return cluster.postmasterPid(name);
+        }
+
+        @Override public String log(String name) {
+            return cluster.log(name);
+        }
+
+        @Override public Pattern leaderLine() {
+            return LEADER_LINE;
+        }
+
+        @Override public int cycles(String name) {
+            return count(log(name), "(?m) INFO pgha\\." + Pattern.quote(name) + " - ");
+        }
+
+        @Override public long agentPid(String name) {
+            return cluster.agent(name).pid();
+        }
+
+        @Override public String metricsUrl() {
+            return cluster.etcd().endpoint(0) + "/metrics";
+        }
+
+        /** {@code Agent switchover <settings> --leader L --candidate C} in a JVM started as the agents' are. */
+        @Override public Process startSwitchover(String leader, String candidate) {
+            List<String> classPath = new ArrayList<>();
+            for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                if (!e.isEmpty()) {
+                    classPath.add(Path.of(e).toAbsolutePath().toString());
                 }
             }
-            double perCycle = requests / (double) Math.max(1, totalCycles);
-            out.printf(Locale.ROOT, "  etcd received %d gRPC messages in %d member-cycles: %.2f per member per cycle "
-                    + "(%s)%n", requests, totalCycles, perCycle, byMethod.toString().strip());
-            add("etcd requests per member per cycle", perCycle);
+            try {
+                return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                        "-cp", String.join(java.io.File.pathSeparator, classPath), Agent.class.getName(), "switchover",
+                        cluster.settingsFile(leader).toString(), "--leader", leader, "--candidate", candidate)
+                        .directory(cluster.base().toFile()).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(commandLogFile().toFile())).start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot start Agent switchover", e);
+            }
+        }
+
+        private Path commandLogFile() {
+            return cluster.base().resolve("switchover.log");
+        }
+
+        @Override public String commandLog() {
+            try {
+                return Files.exists(commandLogFile()) ? Files.readString(commandLogFile()) : "";
+            } catch (IOException e) {
+                return "(" + e + ")";
+            }
+        }
+
+        @Override public void close() {
+            cluster.close();
+        }
+    }
+
+    /** Patroni's cluster: {@link PatroniCluster}. */
+    private static final class PatroniTarget implements Target {
+        final PatroniCluster cluster;
+
+        PatroniTarget(PatroniCluster cluster) {
+            this.cluster = cluster;
+        }
+
+        @Override public String system() {
+            return PATRONI;
+        }
+
+        @Override public List<String> names() {
+            return cluster.names();
+        }
+
+        @Override public void startAll() {
+            cluster.startAll();
+        }
+
+        @Override public void startAgent(String name) {
+            cluster.startAgent(name);
+        }
+
+        @Override public Optional<String> leader() {
+            return cluster.leader();
+        }
+
+        @Override public boolean isHealthyWithLeader(String leader) {
+            return cluster.isHealthyWithLeader(leader);
+        }
+
+        @Override public Connection connect(String name) throws SQLException {
+            return cluster.connect(name);
+        }
+
+        @Override public void execute(String name, String sql) throws SQLException {
+            cluster.execute(name, sql);
+        }
+
+        @Override public List<String> query(String name, String sql) {
+            return cluster.query(name, sql);
+        }
+
+        @Override public void killHost(String name) {
+            cluster.killHost(name);
+        }
+
+        @Override public long killPostmaster(String name) {
+            return cluster.killPostmaster(name);
+        }
+
+        @Override public Optional<Long> postmasterPid(String name) {
+            return cluster.postmasterPid(name);
+        }
+
+        @Override public String log(String name) {
+            return cluster.log(name);
+        }
+
+        @Override public Pattern leaderLine() {
+            return PATRONI_LEADER_LINE;
+        }
+
+        /** Patroni logs one "no action. I am (...)" line per cycle of a healthy cluster. */
+        @Override public int cycles(String name) {
+            return count(log(name), "(?m) INFO: no action\\. I am \\(" + Pattern.quote(name) + "\\)");
+        }
+
+        @Override public long agentPid(String name) {
+            return cluster.agentPid(name).orElseThrow(() -> new IllegalStateException("Patroni of " + name
+                    + " does not run"));
+        }
+
+        @Override public String metricsUrl() {
+            return cluster.etcd().endpoint(0) + "/metrics";
+        }
+
+        @Override public Process startSwitchover(String leader, String candidate) {
+            return cluster.startSwitchover(leader, candidate);
+        }
+
+        @Override public String commandLog() {
+            return cluster.switchoverLog();
+        }
+
+        @Override public void close() {
+            cluster.close();
+        }
+    }
+
+    /** The clusters of a section, closed together (each one's close kills and deletes everything it started). */
+    private static final class Targets implements AutoCloseable {
+        private final List<Target> list = new ArrayList<>();
+
+        Targets add(Target t) {
+            list.add(t);
+            return this;
+        }
+
+        List<Target> list() {
+            return list;
+        }
+
+        @Override
+        public void close() {
+            RuntimeException first = null;
+            for (Target t : list) {
+                try {
+                    t.close();
+                } catch (RuntimeException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
         }
     }
 
     /** Tries an INSERT on each target in its own thread until one succeeds. */
     private static final class InsertProbe implements AutoCloseable {
-        private final AgentCluster c;
+        private final Target c;
         private final List<Thread> threads = new ArrayList<>();
         private final AtomicLong acceptedAt = new AtomicLong();
         private volatile String winner;
         private volatile boolean stopped;
 
-        InsertProbe(AgentCluster c, List<String> targets) {
+        InsertProbe(Target c, List<String> targets) {
             this.c = c;
             for (String t : targets) {
                 Thread th = new Thread(() -> probe(t), "insert-probe-" + t);
@@ -386,8 +842,8 @@ public final class FailoverBench {
      * The lease left when the leader was killed: its last "the leader with the lock" line (written
      * right after the renewal) plus ttl, minus the kill.
      */
-    private double remainingLease(String log, String leader, long killMillis) {
-        Matcher m = LEADER_LINE.matcher(log);
+    private double remainingLease(Target c, String leader, long killMillis) {
+        Matcher m = c.leaderLine().matcher(c.log(leader));
         Long last = null;
         while (m.find()) {
             if (m.group(2).equals(leader)) {
@@ -400,8 +856,8 @@ public final class FailoverBench {
         return (last + ttl * 1000L - killMillis) / 1000.0;
     }
 
-    private static int cycles(String log, String name) {
-        Matcher m = Pattern.compile("(?m) INFO pgha\\." + Pattern.quote(name) + " - ").matcher(log);
+    private static int count(String log, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(log);
         int n = 0;
         while (m.find()) {
             n++;
@@ -423,10 +879,10 @@ public final class FailoverBench {
     }
 
     /** utime + stime of a process, in clock ticks. */
-    private static long[] cpuTicks(long pid) throws IOException {
+    private static long cpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12])};
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static long residentKb(long pid) throws IOException {
@@ -438,6 +894,15 @@ public final class FailoverBench {
         return 0;
     }
 
+    private static String patroniVersion() {
+        try {
+            Process p = new ProcessBuilder(PatroniCluster.PATRONI, "--version").redirectErrorStream(true).start();
+            return new String(p.getInputStream().readAllBytes()).strip().replace("patroni ", "Patroni ");
+        } catch (IOException e) {
+            return "Patroni ?";
+        }
+    }
+
     private static String postgresVersion() {
         try {
             Process p = new ProcessBuilder("pg_config", "--version").redirectErrorStream(true).start();
@@ -447,8 +912,9 @@ public final class FailoverBench {
         }
     }
 
-    private void add(String figure, double value) {
-        figures.computeIfAbsent(figure, k -> new ArrayList<>()).add(value);
+    private void add(Target system, String figure, double value) {
+        figures.computeIfAbsent(figure, k -> new LinkedHashMap<>())
+                .computeIfAbsent(system.system(), k -> new ArrayList<>()).add(value);
     }
 
     private static double median(List<Double> sorted) {
@@ -461,7 +927,7 @@ public final class FailoverBench {
         out.println(title);
     }
 
-    private static void exec(AgentCluster c, String node, String sql) {
+    private static void exec(Target c, String node, String sql) {
         try {
             c.execute(node, sql);
         } catch (SQLException e) {
