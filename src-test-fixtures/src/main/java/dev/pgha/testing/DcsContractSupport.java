@@ -216,9 +216,9 @@ public abstract class DcsContractSupport {
         return f.apply(reader.readCluster());
     }
 
-    /** Asserts that the member is absent as {@code reader} sees it. */
-    protected static void assertNoMember(DcsClient reader, String name) {
-        assertFalse(reader.readCluster().member(name).isPresent(), name + " should be absent");
+    /** Asserts that the member is absent as {@code reader} sees it (within {@link #propagation()}). */
+    protected final void assertNoMember(DcsClient reader, String name) {
+        seenBy(reader, name + " absent", v -> v.member(name).isEmpty());
     }
 
     /**
@@ -239,15 +239,14 @@ public abstract class DcsContractSupport {
         return seen[0];
     }
 
-    /** Asserts that nobody holds the leader key. */
-    protected static void assertUnlocked(DcsClient reader) {
-        ClusterView v = reader.readCluster();
-        assertTrue(v.isUnlocked(), "leader key should be absent, holder is " + v.leaderName().orElse(null));
+    /** Asserts that nobody holds the leader key (as {@code reader} sees it within {@link #propagation()}). */
+    protected final void assertUnlocked(DcsClient reader) {
+        ClusterView v = seenBy(reader, "no leader key", ClusterView::isUnlocked);
         assertNull(v.leader(), "leader key should be absent");
     }
 
-    /** Asserts who holds the leader key. */
-    protected static void assertLeader(DcsClient reader, String name) {
-        assertEquals(Optional.of(name), leaderSeenBy(reader), "leader key holder");
+    /** Asserts who holds the leader key (as {@code reader} sees it within {@link #propagation()}). */
+    protected final void assertLeader(DcsClient reader, String name) {
+        seenBy(reader, name + " holding the leader key", v -> v.leaderName().equals(Optional.of(name)));
     }
 }
