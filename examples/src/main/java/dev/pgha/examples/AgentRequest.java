@@ -7,8 +7,11 @@ import dev.pgha.cluster.Member;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.local.Credentials;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -106,7 +109,7 @@ final class AgentRequest {
                 return 0;
             }
             return awaitOutcome(dcs, settings.scope(), action, before, candidate, settings.ha().bootstrapDcs().ttl().multipliedBy(2),
-                    settings.postgres().superuser(), out, err);
+                    superuser(file, settings.postgres().superuser()), out, err);
         } catch (DcsException e) {
             err.println("cannot reach etcd " + settings.etcdHosts() + ": " + e.getMessage());
             return 1;
@@ -137,6 +140,28 @@ final class AgentRequest {
         }
         err.println(action + " did not complete within " + bound.toSeconds() + " s");
         return 1;
+    }
+
+    /**
+     * The superuser with the password of the settings ({@code ...superuser.password_file} or
+     * {@code _env}), read apart from the other PostgreSQL secrets, which this command does not need;
+     * without a readable password, {@code user} as it is.
+     */
+    static Credentials superuser(Path file, Credentials user) {
+        Properties p = new Properties();
+        try (var r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+            String prefix = "postgresql.authentication.superuser.password";
+            String pwFile = p.getProperty(prefix + "_file", "").strip();
+            String pwEnv = p.getProperty(prefix + "_env", "").strip();
+            String password = !pwFile.isEmpty()
+                    ? Files.readAllLines(Path.of(pwFile), StandardCharsets.UTF_8).stream()
+                            .findFirst().orElse("")
+                    : !pwEnv.isEmpty() ? System.getenv(pwEnv) : null;
+            return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
+        } catch (IOException | RuntimeException e) {
+            return user;
+        }
     }
 
     /**
