@@ -190,17 +190,26 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     /**
      * Compares the live postmaster (its pid and {@code postmaster.pid}'s status line) with the
      * previous call's, after advancing the running long action; also true when that action ended.
-     * Costs a read of {@code postmaster.pid} and of the postmaster's {@code /proc} entry (and what
-     * one poll of the running action does).
+     * Costs a read of {@code postmaster.pid} and of the postmaster's {@code /proc/<pid>/stat} (and
+     * what one poll of the running action does); the full check that the pid is this data
+     * directory's postmaster runs only when the pid changed.
      */
     @Override
     public synchronized boolean changed() {
         try {
             settle();
-            Optional<Postmaster.Found> pm = s.postmaster();
-            Probe now = new Probe(pm.map(Postmaster.Found::pid).orElse(0L), pm.map(Postmaster.Found::status).orElse(""),
-                    busy());
             Probe before = lastProbe;
+            Optional<Postmaster.PidFile> file = Postmaster.readPidFile(s.config.dataDir());
+            Probe now;
+            if (before != null && before.postmaster() != null && file.isPresent()
+                    && Math.abs(file.get().pid()) == before.pid() && Postmaster.isAlive(before.postmaster())) {
+                // the same postmaster, still alive: no need to check again that it is this data directory's
+                now = new Probe(before.pid(), file.get().status(), busy(), before.postmaster());
+            } else {
+                Optional<Postmaster.Found> pm = file.isPresent() ? s.postmaster() : Optional.empty();
+                now = new Probe(pm.map(Postmaster.Found::pid).orElse(0L), pm.map(Postmaster.Found::status).orElse(""),
+                        busy(), pm.map(Postmaster.Found::process).orElse(null));
+            }
             lastProbe = now;
             return before != null && (before.pid() != now.pid() || !before.status().equals(now.status())
                     || before.busy() && !now.busy());
@@ -210,8 +219,8 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
         }
     }
 
-    /** What {@link #changed()} saw: the postmaster's pid (0: none) and status, and whether an action ran. */
-    private record Probe(long pid, String status, boolean busy) {
+    /** What {@link #changed()} saw: the postmaster's pid (0: none), status and process, and whether an action ran. */
+    private record Probe(long pid, String status, boolean busy, ProcessHandle postmaster) {
     }
 
     // ---------------------------------------------------------------- long actions
