@@ -6,6 +6,7 @@ import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.DataDirectoryState;
 import dev.pgha.postgres.PostgresException;
+import dev.pgha.postgres.PostgresOperation;
 import dev.pgha.postgres.PostgresProcess;
 import dev.pgha.postgres.PostgresRole;
 import dev.pgha.postgres.PostgresStatus;
@@ -261,6 +262,11 @@ final class HaEngine {
         if (Shutdown.isDone(c.state)) {
             // Nothing more to do; a host that keeps calling anyway should not spin.
             next = loopWait;
+        } else if (c.state.action() != null && c.state.action().operation().poll() == PostgresOperation.Outcome.SUCCEEDED) {
+            // Ended already (e.g. a stop with no postmaster left, a reload): handle it now, as
+            // Patroni's async executor wakes the loop when its action ends. Failures wait, so a
+            // refusal retried every cycle cannot spin.
+            next = Duration.ZERO;
         } else if (c.state.action() != null || Shutdown.isRequested(c.state)) {
             next = min(loopWait, ACTION_POLL_INTERVAL);
         } else {

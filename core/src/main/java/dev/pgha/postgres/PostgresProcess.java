@@ -89,6 +89,23 @@ public interface PostgresProcess {
     /** Removes the data directory's contents (before a re-clone). The server must be stopped. */
     void removeDataDirectory();
 
+    /**
+     * A quick look the host takes often between cycles (every few tens of milliseconds, on the
+     * thread that runs the cycles), so that it acts at once on what it would otherwise see only at
+     * the next cycle, up to {@code loop_wait} later: like the DCS watch, an answer of true asks
+     * for a cycle now. True when, since the previous call, the postmaster exited (crashed or
+     * stopped), appeared, or changed its state (starting, accepting connections, promoted,
+     * stopping), or the running long action ended; the first call only takes the baseline. It may
+     * advance the running long action, as {@link #status()} does.
+     *
+     * <p>Never throws and never waits; the engine itself never calls it. The default (an
+     * implementation that cannot tell) always answers false: the host then learns of such changes
+     * at its next cycle.
+     */
+    default boolean changed() {
+        return false;
+    }
+
     /** Reloads the configuration ({@code pg_ctl reload}). @return false when it could not */
     boolean reload();
 

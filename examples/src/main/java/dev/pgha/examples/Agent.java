@@ -61,7 +61,7 @@ public final class Agent {
                 .dataDirectory(settings.postgres().dataDir()).margin(settings.safetyMargin()).build();
         HaController controller = HaController.builder().config(settings.ha()).dcs(dcs).postgres(postgres)
                 .listener(postgres.listener()).leaseGuard(guard).build();
-        this.loop = new AgentLoop(settings.name(), controller, dcs, this::logCycle);
+        this.loop = new AgentLoop(settings.name(), controller, dcs, postgres, this::logCycle);
         this.api = RestApi.builder().controller(controller).config(settings.ha())
                 .admin(ClusterAdmin.of(settings.ha(), dcs)).settings(settings.rest()).build();
     }

@@ -4,6 +4,7 @@ import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
 import dev.pgha.HaController;
 import dev.pgha.dcs.DcsClient;
+import dev.pgha.postgres.PostgresProcess;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -19,8 +20,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Drives one {@link HaController} the way a host should: {@code runCycle()} on a single-threaded
  * {@link ScheduledExecutorService}, the next cycle {@link CycleResult#nextCycleIn()} later, and
- * earlier when the DCS watch reports a change of the leader or failover key. Every cycle's result
- * goes to a consumer (the agent logs it, the demo narrates it).
+ * earlier when the DCS watch reports a change of the leader or failover key, or when the local
+ * PostgreSQL changed: every {@value #PROBE_INTERVAL_MILLIS} ms, between cycles and on the same
+ * thread, the loop asks {@link PostgresProcess#changed()} and runs a cycle at once when it says yes
+ * (the postmaster died or changed its state, a long action ended). Every cycle's result goes to a
+ * consumer (the agent logs it, the demo narrates it).
  *
  * <p>{@link #shutdown(Duration)} is Patroni's graceful shutdown (SIGTERM): {@code close()} on the
  * controller, then cycles until one returns {@link CycleAction#SHUTDOWN}. {@link #halt()} stops
@@ -29,10 +33,13 @@ import org.slf4j.LoggerFactory;
 public final class AgentLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentLoop.class);
+    /** How often the loop asks the local PostgreSQL whether it changed. */
+    static final long PROBE_INTERVAL_MILLIS = 20;
 
     private final String name;
     private final HaController controller;
     private final DcsClient dcs;
+    private final PostgresProcess postgres;
     private final Consumer<CycleResult> onCycle;
     private final ScheduledExecutorService executor;
     private final CountDownLatch shutDown = new CountDownLatch(1);
@@ -48,9 +55,23 @@ public final class AgentLoop {
      * @param onCycle    receives every cycle's result on the loop thread
      */
     public AgentLoop(String name, HaController controller, DcsClient dcs, Consumer<CycleResult> onCycle) {
+        this(name, controller, dcs, null, onCycle);
+    }
+
+    /**
+     * @param name       the member's name (thread name, logs)
+     * @param controller the controller to drive
+     * @param dcs        its DCS client, watched for wake-ups
+     * @param postgres   its PostgreSQL, asked for changes every {@value #PROBE_INTERVAL_MILLIS} ms;
+     *                   null: only the DCS watch wakes the loop
+     * @param onCycle    receives every cycle's result on the loop thread
+     */
+    public AgentLoop(String name, HaController controller, DcsClient dcs, PostgresProcess postgres,
+                     Consumer<CycleResult> onCycle) {
         this.name = Objects.requireNonNull(name, "name");
         this.controller = Objects.requireNonNull(controller, "controller");
         this.dcs = Objects.requireNonNull(dcs, "dcs");
+        this.postgres = postgres;
         this.onCycle = Objects.requireNonNull(onCycle, "onCycle");
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pgha-" + name);
@@ -59,10 +80,18 @@ public final class AgentLoop {
         });
     }
 
-    /** Runs the first cycle now and subscribes to the DCS watch. */
+    /** Runs the first cycle now, subscribes to the DCS watch and starts asking PostgreSQL for changes. */
     public synchronized AgentLoop start() {
         watch = dcs.watch(this::wakeUp);
         submit(cycle);
+        if (postgres != null) {
+            try {
+                executor.scheduleWithFixedDelay(this::probe, PROBE_INTERVAL_MILLIS, PROBE_INTERVAL_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // stopped
+            }
+        }
         return this;
     }
 
@@ -86,6 +115,21 @@ public final class AgentLoop {
             executor.execute(task);
         } catch (RejectedExecutionException e) {
             // stopped
+        }
+    }
+
+    /** On the loop thread, between cycles: a cycle now when the local PostgreSQL changed. */
+    private void probe() {
+        boolean changed;
+        try {
+            changed = postgres.changed();
+        } catch (RuntimeException e) {
+            LOG.warn("[{}] asking PostgreSQL for changes failed", name, e);
+            return;
+        }
+        if (changed) {
+            LOG.debug("[{}] PostgreSQL changed: running a cycle now", name);
+            cycle();
         }
     }
 

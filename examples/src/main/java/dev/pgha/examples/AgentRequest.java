@@ -3,23 +3,37 @@ package dev.pgha.examples;
 import dev.pgha.ActionResult;
 import dev.pgha.ClusterAdmin;
 import dev.pgha.cluster.ClusterView;
+import dev.pgha.cluster.Member;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
+import dev.pgha.postgres.local.Credentials;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 
 /**
  * The agent's {@code switchover} and {@code failover} commands, like patronictl's: the request is
  * checked as the members would check it ({@link ClusterAdmin}) and written to the
  * {@code failover} key; then the command waits (at most {@code 2 * ttl}) until the leader has
- * acted on it and says how it ended: done once the new leader holds the key and publishes itself
- * as a running primary (promotion finished). A request the leader declines (the candidate stopped
+ * acted on it and says how it ended: done once the new leader holds the key and either its
+ * PostgreSQL accepts writes (asked directly at its {@code conn_url} with this member's superuser
+ * credentials: {@code pg_is_in_recovery()} is false) or it publishes itself as a running primary
+ * (promotion finished). The DCS and the new leader are asked every {@value #POLL_MILLIS} ms. A request the leader declines (the candidate stopped
  * streaming or fell behind meanwhile) ends with the leader unchanged and exit status 1; the leader
  * logs why. A scheduled switchover is only written.
  *
@@ -33,6 +47,9 @@ final class AgentRequest {
     static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
             + "[--candidate <member>] [--scheduled <ISO time>]";
     static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
+
+    /** How often the command looks whether the request was carried out. */
+    static final long POLL_MILLIS = 50;
 
     private AgentRequest() {
     }
@@ -92,7 +109,7 @@ final class AgentRequest {
                 return 0;
             }
             return awaitOutcome(dcs, settings.scope(), action, before, candidate, settings.ha().bootstrapDcs().ttl().multipliedBy(2),
-                    out, err);
+                    superuser(file, settings.postgres().superuser()), out, err);
         } catch (DcsException e) {
             err.println("cannot reach etcd " + settings.etcdHosts() + ": " + e.getMessage());
             return 1;
@@ -100,14 +117,15 @@ final class AgentRequest {
     }
 
     private static int awaitOutcome(DcsClient dcs, String scope, String action, String before, String candidate, Duration bound,
-                                    PrintStream out, PrintStream err) {
+                                    Credentials superuser, PrintStream out, PrintStream err) {
         long deadline = System.nanoTime() + bound.toNanos();
         while (System.nanoTime() - deadline < 0) {
             ClusterView view = dcs.readCluster();
             Optional<String> now = view.leaderName();
             boolean done = view.failover() == null && now.isPresent() && !now.get().equals(before)
                     && (candidate == null || now.get().equals(candidate))
-                    && view.member(now.get()).filter(m -> m.isPrimaryRole() && m.isRunning()).isPresent();
+                    && view.member(now.get()).filter(m -> m.isPrimaryRole() && m.isRunning()
+                            || acceptsWrites(m, superuser)).isPresent();
             if (done) {
                 out.println("Successfully " + (action.equals("switchover") ? "switched over" : "failed over")
                         + " to \"" + now.get() + "\"");
@@ -124,9 +142,59 @@ final class AgentRequest {
         return 1;
     }
 
+    /**
+     * The superuser with the password of the settings ({@code ...superuser.password_file} or
+     * {@code _env}), read apart from the other PostgreSQL secrets, which this command does not need;
+     * without a readable password, {@code user} as it is.
+     */
+    static Credentials superuser(Path file, Credentials user) {
+        Properties p = new Properties();
+        try (var r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+            String prefix = "postgresql.authentication.superuser.password";
+            String pwFile = p.getProperty(prefix + "_file", "").strip();
+            String pwEnv = p.getProperty(prefix + "_env", "").strip();
+            String password = !pwFile.isEmpty()
+                    ? Files.readAllLines(Path.of(pwFile), StandardCharsets.UTF_8).stream()
+                            .findFirst().orElse("")
+                    : !pwEnv.isEmpty() ? System.getenv(pwEnv) : null;
+            return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
+        } catch (IOException | RuntimeException e) {
+            return user;
+        }
+    }
+
+    /**
+     * Whether {@code m}'s PostgreSQL, at its {@code conn_url}, is out of recovery; false when it
+     * cannot be asked (other credentials, unreachable): the member key then decides.
+     */
+    static boolean acceptsWrites(Member m, Credentials superuser) {
+        if (m.connUrl() == null) {
+            return false;
+        }
+        try {
+            URI url = URI.create(m.connUrl());
+            Properties p = new Properties();
+            p.setProperty("user", superuser.username());
+            if (superuser.hasPassword()) {
+                p.setProperty("password", superuser.password());
+            }
+            p.setProperty("connectTimeout", "1");
+            p.setProperty("socketTimeout", "2");
+            String host = url.getHost();
+            String db = url.getPath() == null || url.getPath().length() <= 1 ? "/postgres" : url.getPath();
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + url.getPort() + db, p);
+                 Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                return rs.next() && !rs.getBoolean(1);
+            }
+        } catch (SQLException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private static void pause() {
         try {
-            Thread.sleep(200);   // polling the DCS, as patronictl does
+            Thread.sleep(POLL_MILLIS);   // polling the DCS and the new leader, as patronictl polls
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -165,7 +165,7 @@ public final class RealDemo implements AutoCloseable {
                 .listener(pg.listener()).build();
         n.pg = pg;
         n.lastSaid = null;
-        n.loop = new AgentLoop(n.name, ha, dcs, r -> narrate(n, r)).start();
+        n.loop = new AgentLoop(n.name, ha, dcs, pg, r -> narrate(n, r)).start();
     }
 
     private synchronized void narrate(Node n, CycleResult r) {

@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * {@code psql -c CHECKPOINT}) whose output goes to files in the work directory; the returned
  * {@link PostgresOperation} advances only when polled (and when {@link #status()} is called),
  * checking exit codes, {@code postmaster.pid} and a JDBC probe with short timeouts. Time comes
- * only from the injected {@link HaClock}.
+ * only from the injected {@link HaClock}. A host that calls {@link #changed()} every few tens of
+ * milliseconds between cycles (as the examples' agent loop does) advances them that often, and
+ * learns at once that the postmaster died or a long action ended.
  *
  * <p><b>The postmaster survives the JVM.</b> It is started detached ({@code pg_ctl start
  * --no-wait} runs it in a session of its own), and a new {@code LocalPostgres} on the same data
@@ -67,6 +69,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     private final ShellCallbacks callbacks;
     private final HaListener events;
     private Operation current;
+    private Probe lastProbe;
 
     private LocalPostgres(LocalPostgresConfig config, HaClock clock, HaListener events) {
         Host host = Host.of(config.name(), config.osUser());
@@ -182,6 +185,42 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     public String connectionUrl() {
         String host = s.config.connectAddress();
         return "postgres://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + s.config.port() + "/postgres";
+    }
+
+    /**
+     * Compares the live postmaster (its pid and {@code postmaster.pid}'s status line) with the
+     * previous call's, after advancing the running long action; also true when that action ended.
+     * Costs a read of {@code postmaster.pid} and of the postmaster's {@code /proc/<pid>/stat} (and
+     * what one poll of the running action does); the full check that the pid is this data
+     * directory's postmaster runs only when the pid changed.
+     */
+    @Override
+    public synchronized boolean changed() {
+        try {
+            settle();
+            Probe before = lastProbe;
+            Optional<Postmaster.PidFile> file = Postmaster.readPidFile(s.config.dataDir());
+            Probe now;
+            if (before != null && before.postmaster() != null && file.isPresent()
+                    && Math.abs(file.get().pid()) == before.pid() && Postmaster.isAlive(before.postmaster())) {
+                // the same postmaster, still alive: no need to check again that it is this data directory's
+                now = new Probe(before.pid(), file.get().status(), busy(), before.postmaster());
+            } else {
+                Optional<Postmaster.Found> pm = file.isPresent() ? s.postmaster() : Optional.empty();
+                now = new Probe(pm.map(Postmaster.Found::pid).orElse(0L), pm.map(Postmaster.Found::status).orElse(""),
+                        busy(), pm.map(Postmaster.Found::process).orElse(null));
+            }
+            lastProbe = now;
+            return before != null && (before.pid() != now.pid() || !before.status().equals(now.status())
+                    || before.busy() && !now.busy());
+        } catch (RuntimeException e) {
+            log.warn("{}: looking for changes failed: {}", s.name, e.toString());
+            return false;
+        }
+    }
+
+    /** What {@link #changed()} saw: the postmaster's pid (0: none), status and process, and whether an action ran. */
+    private record Probe(long pid, String status, boolean busy, ProcessHandle postmaster) {
     }
 
     // ---------------------------------------------------------------- long actions
