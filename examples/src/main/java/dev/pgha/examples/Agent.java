@@ -186,6 +186,7 @@ public final class Agent {
             agent.stop();
             stopped.countDown();
         }, "pgha-shutdown"));
+        agent.loop().onFatal(e -> Runtime.getRuntime().halt(70));   // EX_SOFTWARE: no shutdown hook, no cycles
         agent.start();
         try {
             stopped.await();   // the loop runs on its own thread; SIGTERM runs the hook and exits

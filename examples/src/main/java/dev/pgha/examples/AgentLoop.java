@@ -45,6 +45,8 @@ public final class AgentLoop {
     private final CountDownLatch shutDown = new CountDownLatch(1);
     private final Runnable cycle = this::cycle;
     private volatile CycleResult last;
+    private volatile Consumer<Error> onFatal = e -> { };
+    private boolean failed;                       // only touched on the loop thread
     private ScheduledFuture<?> next;              // only touched on the loop thread
     private DcsClient.Subscription watch = DcsClient.Subscription.NONE;
 
@@ -95,6 +97,15 @@ public final class AgentLoop {
         return this;
     }
 
+    /**
+     * What to do after a cycle threw an {@link Error} (it is logged, and no more cycles run):
+     * nothing by default; the agent program halts the JVM, so that its supervisor restarts it.
+     */
+    public AgentLoop onFatal(Consumer<Error> action) {
+        this.onFatal = Objects.requireNonNull(action, "action");
+        return this;
+    }
+
     /** The controller driven by this loop. */
     public HaController controller() {
         return controller;
@@ -134,7 +145,7 @@ public final class AgentLoop {
     }
 
     private void cycle() {
-        if (shutDown.getCount() == 0) {
+        if (shutDown.getCount() == 0 || failed) {
             return;
         }
         if (next != null) {
@@ -147,6 +158,13 @@ public final class AgentLoop {
         } catch (RuntimeException e) {
             LOG.error("[{}] cycle failed", name, e);
             next = executor.schedule(cycle, 1, TimeUnit.SECONDS);
+            return;
+        } catch (Error e) {
+            // The JVM's state is unknown (out of memory, a class gone from the class path): no more
+            // cycles, so the lease runs out and the guard fences a primary; the host decides the rest.
+            LOG.error("[{}] cycle failed with a fatal error: no more cycles run", name, e);
+            failed = true;
+            onFatal.accept(e);
             return;
         }
         last = r;

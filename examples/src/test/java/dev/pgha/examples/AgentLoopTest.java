@@ -71,6 +71,52 @@ class AgentLoopTest {
         assertThat(pgChanged).as("the change was consumed").isFalse();
     }
 
+    @Test
+    void aCycleThatThrowsAnErrorStopsTheLoopAndReportsIt() {
+        HaClock clock = HaClock.system();
+        FakePostgres fake = new FakeWorld(clock).add("node1", FakeTimings.INSTANT);
+        PostgresProcess postgres = failingStatus(fake);
+        HaConfig config = HaConfig.builder().scope("test").name("node1").loopWait(Duration.ofMillis(100))
+                .ttl(Duration.ofSeconds(300)).retryTimeout(Duration.ofSeconds(10)).build();
+        InMemoryDcs dcs = InMemoryDcs.create(clock);
+        HaController ha = HaController.builder().config(config).dcs(dcs.client("node1")).postgres(postgres)
+                .clock(clock).build();
+        java.util.concurrent.atomic.AtomicReference<Error> fatal = new java.util.concurrent.atomic.AtomicReference<>();
+        loop = new AgentLoop("node1", ha, dcs.client("node1"), postgres, this::counted).onFatal(fatal::set).start();
+
+        // when a cycle meets an Error (here: the PostgreSQL adapter's class is gone from the class path)
+        TempPostgres.until("the fatal error is reported", DEADLINE, () -> fatal.get() != null);
+
+        // then it is handed to the host, and no more cycles run
+        assertThat(fatal.get()).isInstanceOf(NoClassDefFoundError.class);
+        int calls = statusCalls.get();
+        TempPostgres.until("the loop asks PostgreSQL for changes a few more times", DEADLINE,
+                () -> changedCalls.get() >= 5);
+        assertThat(statusCalls.get()).as("no cycle ran after the fatal error").isEqualTo(calls);
+    }
+
+    private final AtomicInteger statusCalls = new AtomicInteger();
+
+    /** {@code fake}, except that {@code status()} throws an Error and {@code changed()} always says yes. */
+    private PostgresProcess failingStatus(FakePostgres fake) {
+        return (PostgresProcess) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {PostgresProcess.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("changed") && method.getParameterCount() == 0) {
+                        changedCalls.incrementAndGet();
+                        return true;
+                    }
+                    if (method.getName().equals("status") && method.getParameterCount() == 0) {
+                        statusCalls.incrementAndGet();
+                        throw new NoClassDefFoundError("dev/pgha/postgres/local/Observer");
+                    }
+                    try {
+                        return method.invoke(fake, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
     private void counted(CycleResult r) {
         cycles.incrementAndGet();
     }
