@@ -172,7 +172,14 @@ final class PrefixWatch {
      * subscription; if it does not in time, the callbacks run once when it does.
      */
     DcsClient.Subscription watch(Runnable onChange, Duration bound) {
-        Runnable registration = onChange::run;
+        // Closed means closed: a wake-up already being dispatched (from a snapshot of the callbacks)
+        // when the subscription closes does not reach the callback either.
+        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable registration = () -> {
+            if (open.get()) {
+                onChange.run();
+            }
+        };
         callbacks.add(registration);
         ensureSubscribed();
         long end = System.nanoTime() + bound.toNanos();
@@ -198,7 +205,10 @@ final class PrefixWatch {
             LOG.warn("{}: etcd did not confirm the watch on {} within {}; it wakes the host once it does", member,
                     keys.prefix(), bound);
         }
-        return () -> callbacks.remove(registration);
+        return () -> {
+            open.set(false);
+            callbacks.remove(registration);
+        };
     }
 
     private void onNext(Sub s, WatchResponse response) {
