@@ -42,6 +42,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent {
 
+    /**
+     * The JVM options the agent is meant to run with: a small heap that grows only as needed and is
+     * given back, the client compiler only, the serial collector, small thread stacks, no
+     * {@code hsperfdata} file and netty's unpooled allocator. An agent's resident memory is about
+     * 90 MiB with them (about 170 MiB with the JVM's defaults, which commit a quarter of the RAM's
+     * worth of heap).
+     */
+    public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx64m", "-XX:MinHeapFreeRatio=10",
+            "-XX:MaxHeapFreeRatio=30", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+            "-Xss256k", "-XX:MaxDirectMemorySize=16m", "-XX:-UsePerfData", "-Dio.netty.allocator.type=unpooled");
+
     private final AgentSettings settings;
     private final Logger log;
     private final DcsClient dcs;

@@ -164,9 +164,7 @@ public final class AgentCluster implements AutoCloseable {
             Files.writeString(file, text.toString());
             Path dir = Files.createDirectories(tmp.base().resolve(name));
             Path log = tmp.base().resolve(name + ".log");
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-cp", absoluteClassPath(), Agent.class.getName(), file.toString())
+            ProcessBuilder pb = new ProcessBuilder(agentCommand(file.toString()))
                     .directory(dir.toFile())   // so TempPostgres' clean-up finds it by its working directory
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().put("PGHA_REPLICATION_PASSWORD", TempPostgres.REPLICATION_PASSWORD);
@@ -174,6 +172,19 @@ public final class AgentCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the agent of " + name, e);
         }
+    }
+
+    /**
+     * The command that runs {@link Agent} with {@code args} in a JVM of its own, as the cluster's
+     * agents run: this JVM's {@code java} and class path, {@link Agent#JVM_OPTIONS}.
+     */
+    public static List<String> agentCommand(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(Agent.JVM_OPTIONS);
+        command.addAll(List.of("-cp", absoluteClassPath(), Agent.class.getName()));
+        command.addAll(List.of(args));
+        return command;
     }
 
     /** This JVM's class path with every entry absolute (the agents run in their own directories). */

@@ -21,10 +21,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -66,6 +68,8 @@ import java.util.regex.Pattern;
 public final class FailoverBench {
 
     private static final Duration STEP_LIMIT = Duration.ofSeconds(180);
+    /** The sections, in the order they run; {@code --only} picks some. */
+    private static final List<String> SECTIONS = List.of("host-loss", "crash", "switchover", "commit", "idle");
     private static final String PGHA = "pgha";
     private static final String PATRONI = "Patroni";
     private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
@@ -81,32 +85,40 @@ public final class FailoverBench {
     private final int loopWait;
     private final int retryTimeout;
     private final int idleSeconds;
+    private final int warmUpSeconds;
     private final boolean againstPatroni;
+    private final Set<String> only;
     /** figure -> system -> values. */
     private final Map<String, Map<String, List<Double>>> figures = new LinkedHashMap<>();
 
     FailoverBench(PrintStream out, int repetitions, int ttl, int loopWait, int retryTimeout, int idleSeconds,
-                  boolean againstPatroni) {
+                  int warmUpSeconds, boolean againstPatroni, Set<String> only) {
         this.out = out;
         this.repetitions = repetitions;
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
         this.idleSeconds = idleSeconds;
+        this.warmUpSeconds = warmUpSeconds;
         this.againstPatroni = againstPatroni;
+        this.only = Set.copyOf(only);
     }
 
     /** Runs the bench and prints the figures; see the class comment for the options. */
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Map<String, Integer> o = new LinkedHashMap<>(Map.of("--repetitions", 5, "--ttl", 10, "--loop-wait", 1,
-                "--retry-timeout", 3, "--idle-seconds", 30));
+                "--retry-timeout", 3, "--idle-seconds", 30, "--warm-up-seconds", 60));
         boolean against = false;
+        Set<String> only = new LinkedHashSet<>(SECTIONS);
         for (int i = 0; i < args.length; i += 2) {
             boolean ok = i + 1 < args.length;
             if (ok && args[i].equals("--against")) {
                 ok = args[i + 1].equals("patroni");
                 against = true;
+            } else if (ok && args[i].equals("--only")) {
+                only = new LinkedHashSet<>(List.of(args[i + 1].split(",")));
+                ok = SECTIONS.containsAll(only);
             } else if (ok && o.containsKey(args[i])) {
                 try {
                     o.put(args[i], Integer.parseInt(args[i + 1]));
@@ -118,7 +130,8 @@ public final class FailoverBench {
             }
             if (!ok) {
                 System.err.println("usage: FailoverBench " + String.join(" ", o.keySet().stream()
-                        .map(k -> "[" + k + " " + o.get(k) + "]").toList()) + " [--against patroni]");
+                        .map(k -> "[" + k + " " + o.get(k) + "]").toList()) + " [--against patroni] [--only "
+                        + String.join(",", SECTIONS) + "]");
                 System.exit(2);
             }
         }
@@ -127,7 +140,7 @@ public final class FailoverBench {
                 .loopWait(Duration.ofSeconds(o.get("--loop-wait")))
                 .retryTimeout(Duration.ofSeconds(o.get("--retry-timeout"))).build();
         new FailoverBench(System.out, o.get("--repetitions"), o.get("--ttl"), o.get("--loop-wait"),
-                o.get("--retry-timeout"), o.get("--idle-seconds"), against).run();
+                o.get("--retry-timeout"), o.get("--idle-seconds"), o.get("--warm-up-seconds"), against, only).run();
         System.exit(0);
     }
 
@@ -140,12 +153,22 @@ public final class FailoverBench {
             out.printf(Locale.ROOT, "against %s: 3 Patroni agents with the same settings, their own etcd; the two "
                     + "clusters run side by side and take turns; no child subreaper for either%n", patroniVersion());
         }
-        hostLoss();
-        postmasterCrash(0);
-        postmasterCrash(300);
-        switchover();
-        commitLatency();
-        idle();
+        if (only.contains("host-loss")) {
+            hostLoss();
+        }
+        if (only.contains("crash")) {
+            postmasterCrash(0);
+            postmasterCrash(300);
+        }
+        if (only.contains("switchover")) {
+            switchover();
+        }
+        if (only.contains("commit")) {
+            commitLatency();
+        }
+        if (only.contains("idle")) {
+            idle();
+        }
         out.println();
         if (!againstPatroni) {
             out.println("figure                                                     min   median      max");
@@ -431,14 +454,15 @@ public final class FailoverBench {
      * the leader and the replicas, and its resident memory, sampled every second.
      */
     private void idle() throws Exception {
-        section("healthy idle cluster, " + idleSeconds + " s");
+        section("healthy idle cluster, " + idleSeconds + " s after " + Math.max(3, warmUpSeconds) + " s of warm-up");
         try (Targets all = clusters(300)) {
             start(all);
             Map<Target, String> leaders = new LinkedHashMap<>();
             for (Target c : all.list()) {
                 leaders.put(c, healthy(c));
             }
-            pause(3000);
+            // the JVM's compilers are done with the cycle's code only after some hundred cycles
+            pause(Math.max(3, warmUpSeconds) * 1000L);
             Map<Target, Map<String, Long>> before = new LinkedHashMap<>();
             Map<String, Long> cpuBefore = new LinkedHashMap<>();
             Map<String, Integer> cyclesBefore = new LinkedHashMap<>();
@@ -618,17 +642,9 @@ public final class FailoverBench {
 
         /** {@code Agent switchover <settings> --leader L --candidate C} in a JVM started as the agents' are. */
         @Override public Process startSwitchover(String leader, String candidate) {
-            List<String> classPath = new ArrayList<>();
-            for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-                if (!e.isEmpty()) {
-                    classPath.add(Path.of(e).toAbsolutePath().toString());
-                }
-            }
             try {
-                return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                        "-cp", String.join(java.io.File.pathSeparator, classPath), Agent.class.getName(), "switchover",
-                        cluster.settingsFile(leader).toString(), "--leader", leader, "--candidate", candidate)
+                return new ProcessBuilder(AgentCluster.agentCommand("switchover", cluster.settingsFile(leader).toString(),
+                        "--leader", leader, "--candidate", candidate))
                         .directory(cluster.base().toFile()).redirectErrorStream(true)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(commandLogFile().toFile())).start();
