@@ -34,7 +34,7 @@ public final class AgentLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentLoop.class);
     /** How often the loop asks the local PostgreSQL whether it changed. */
-    static final long PROBE_INTERVAL_MILLIS = 20;
+    static final long PROBE_INTERVAL_MILLIS = 100;
 
     private final String name;
     private final HaController controller;

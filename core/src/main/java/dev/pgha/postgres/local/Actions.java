@@ -56,7 +56,7 @@ final class Actions {
 
     /** Starts the postmaster with the standby settings already in the data directory. */
     Operation start() {
-        if (s.postmaster().isPresent()) {
+        if (s.running()) {
             log.error("{}: Cannot start PostgreSQL because one is already running.", s.name);
             return Operation.finished(s.lock, s.name, "start", true,
                     "Cannot start PostgreSQL because one is already running.", (ok, d, c) -> { });
@@ -94,7 +94,7 @@ final class Actions {
         s.begin(STOPPING);
         Operation op = new Operation(s.lock, s.name, what, (ok, d, c) -> {
             s.sql.resume();
-            if (ok || s.postmaster().isEmpty()) {
+            if (ok || !s.running()) {
                 s.move(STOPPED);
             } else {
                 log.warn("{}: pg_ctl stop failed", s.name);
@@ -119,7 +119,7 @@ final class Actions {
         s.sql.resume();
         if (ok) {
             s.move(RUNNING);
-        } else if (ready.timedOut() || (failed == START_FAILED && s.postmaster().isPresent())) {
+        } else if (ready.timedOut() || (failed == START_FAILED && s.running())) {
             s.move(STARTING);
         } else {
             s.move(failed);

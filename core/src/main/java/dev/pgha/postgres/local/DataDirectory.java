@@ -86,7 +86,7 @@ final class DataDirectory {
 
     /** Whether the data directory is configured as a standby ({@code standby.signal}). */
     boolean isStandby() {
-        return Files.exists(dir.resolve(STANDBY_SIGNAL));
+        return dir.resolve(STANDBY_SIGNAL).toFile().exists();   // java.io: no exception thrown inside when absent
     }
 
     /** Marks the data directory as being created by pgha (before initdb or pg_basebackup). */
@@ -102,7 +102,7 @@ final class DataDirectory {
     /** Whether pgha was creating this data directory (a marker survives a crash of the JVM). */
     boolean isCreating() {
         try {
-            return Files.isRegularFile(marker)
+            return marker.toFile().isFile()   // java.io: no exception thrown inside when absent (asked every cycle)
                     && Files.readString(marker, StandardCharsets.UTF_8).strip().equals(dir.toString());
         } catch (IOException e) {
             return false;

@@ -69,7 +69,10 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     private final ShellCallbacks callbacks;
     private final HaListener events;
     private Operation current;
-    private Probe lastProbe;
+    // what changed() saw last: whether it looked yet, the postmaster's pid (0: none), whether an action ran
+    private boolean probed;
+    private long probedPid;
+    private boolean probedBusy;
 
     private LocalPostgres(LocalPostgresConfig config, HaClock clock, HaListener events) {
         Host host = Host.of(config.name(), config.osUser());
@@ -188,39 +191,29 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     }
 
     /**
-     * Compares the live postmaster (its pid and {@code postmaster.pid}'s status line) with the
-     * previous call's, after advancing the running long action; also true when that action ended.
-     * Costs a read of {@code postmaster.pid} and of the postmaster's {@code /proc/<pid>/stat} (and
-     * what one poll of the running action does); the full check that the pid is this data
-     * directory's postmaster runs only when the pid changed.
+     * Whether the postmaster died or appeared, or the running long action ended, since the previous
+     * call (the first call takes the baseline and says no). Cheap enough to be called every few tens
+     * of milliseconds: while the same postmaster runs it costs one read of its {@code /proc/<pid>/stat},
+     * kept open, plus what one poll of the running action does; the pid file is read, and the pid
+     * checked to be this data directory's postmaster, only when that process is gone or none was
+     * known. A change of the same postmaster's state (its pid file's status line) is seen by the
+     * next {@link #status()}, not here.
      */
     @Override
     public synchronized boolean changed() {
         try {
             settle();
-            Probe before = lastProbe;
-            Optional<Postmaster.PidFile> file = Postmaster.readPidFile(s.config.dataDir());
-            Probe now;
-            if (before != null && before.postmaster() != null && file.isPresent()
-                    && Math.abs(file.get().pid()) == before.pid() && Postmaster.isAlive(before.postmaster())) {
-                // the same postmaster, still alive: no need to check again that it is this data directory's
-                now = new Probe(before.pid(), file.get().status(), busy(), before.postmaster());
-            } else {
-                Optional<Postmaster.Found> pm = file.isPresent() ? s.postmaster() : Optional.empty();
-                now = new Probe(pm.map(Postmaster.Found::pid).orElse(0L), pm.map(Postmaster.Found::status).orElse(""),
-                        busy(), pm.map(Postmaster.Found::process).orElse(null));
-            }
-            lastProbe = now;
-            return before != null && (before.pid() != now.pid() || !before.status().equals(now.status())
-                    || before.busy() && !now.busy());
+            boolean busyNow = busy();
+            long pid = s.postmasterPid();
+            boolean changed = probed && (pid != probedPid || probedBusy && !busyNow);
+            probed = true;
+            probedPid = pid;
+            probedBusy = busyNow;
+            return changed;
         } catch (RuntimeException e) {
             log.warn("{}: looking for changes failed: {}", s.name, e.toString());
             return false;
         }
-    }
-
-    /** What {@link #changed()} saw: the postmaster's pid (0: none), status and process, and whether an action ran. */
-    private record Probe(long pid, String status, boolean busy, ProcessHandle postmaster) {
     }
 
     // ---------------------------------------------------------------- long actions
@@ -292,14 +285,14 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     @Override
     public synchronized Set<String> replicationSlots() {
         settle();
-        return s.postmaster().isEmpty() ? Set.of() : s.sql.physicalSlots();
+        return !s.running() ? Set.of() : s.sql.physicalSlots();
     }
 
     /** The physical, non-temporary slots with their {@code restart_lsn}; empty when the server cannot be asked. */
     @Override
     public synchronized Map<String, Lsn> replicationSlotPositions() {
         settle();
-        return s.postmaster().isEmpty() ? Map.of() : s.sql.physicalSlotPositions();
+        return !s.running() ? Map.of() : s.sql.physicalSlotPositions();
     }
 
     /**
@@ -309,7 +302,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     @Override
     public synchronized boolean syncReplicationSlots(Set<String> create, Set<String> drop) {
         settle();
-        return create.isEmpty() && drop.isEmpty() || s.postmaster().isPresent() && s.sql.syncPhysicalSlots(create, drop);
+        return create.isEmpty() && drop.isEmpty() || s.running() && s.sql.syncPhysicalSlots(create, drop);
     }
 
     /** One statement on pgha's kept session ({@link ReplicationQuery#QUERY}); unknown when the server cannot be asked. */
@@ -333,7 +326,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     @Override
     public synchronized PostgresOperation promote() {
         settle();
-        if (busy() || s.postmaster().isEmpty()) {
+        if (busy() || !s.running()) {
             return actions.refuse("promote", busy() ? "another operation is running: " + current : "the server is not running");
         }
         Sql.Observation o = s.sql.observe();
@@ -390,6 +383,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     @Override
     public synchronized void close() {
         s.sql.close();
+        s.close();
     }
 
     // ---------------------------------------------------------------- internals
@@ -403,7 +397,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     /** {@link #admit} for an action on a stopped server. */
     private String admitStopped(String what) {
         String refused = admit(what, false);
-        return refused == null && s.postmaster().isPresent() ? "the server is running" : refused;
+        return refused == null && s.running() ? "the server is running" : refused;
     }
 
     private <T extends Operation> T track(T op) {

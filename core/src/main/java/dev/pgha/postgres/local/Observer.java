@@ -26,6 +26,7 @@ final class Observer {
     private static final Logger log = LoggerFactory.getLogger(Observer.class);
 
     private final Server s;
+    private DataDirectory.Inspection lastInspection;
 
     Observer(Server s) {
         this.s = s;
@@ -36,8 +37,11 @@ final class Observer {
      * what is seen.
      */
     PostgresStatus observe(boolean busy) {
-        DataDirectory.Inspection dir = s.data.inspect();
         Optional<Postmaster.Found> pm = s.postmaster();
+        // a running postmaster's data directory stays initialized: looked at again once it stops
+        DataDirectory.Inspection dir = pm.isPresent() && lastInspection != null
+                && lastInspection.state() == DataDirectoryState.INITIALIZED ? lastInspection : s.data.inspect();
+        lastInspection = dir;
         Sql.Observation o = pm.isPresent() ? s.sql.observe() : null;
         if (pm.isEmpty()) {
             s.sql.close();

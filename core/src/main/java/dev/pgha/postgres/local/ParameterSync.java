@@ -36,7 +36,7 @@ final class ParameterSync {
      * {@code pg_ctl reload}; then {@code on_reload}. False when there is no postmaster or it failed.
      */
     boolean reload() {
-        if (s.postmaster().isEmpty()) {
+        if (!s.running()) {
             return false;
         }
         boolean ok = s.sql.observe() != null ? s.sql.reloadConf()
@@ -53,7 +53,7 @@ final class ParameterSync {
      * reload. Nothing while an action runs ({@code idle} false): the next sync after it does it.
      */
     void syncIfNeeded(boolean idle) {
-        if (!idle || !s.params.unwritten() || s.postmaster().isEmpty()) {
+        if (!idle || !s.params.unwritten() || !s.running()) {
             return;
         }
         Sql.Observation o = s.sql.observe();
@@ -91,7 +91,7 @@ final class ParameterSync {
             log.info("{}: Assigning synchronous_standby_names to {}{}", s.name, inForce,
                     value == null ? " (the configured value)" : "");
         }
-        Sql.Observation o = now && s.postmaster().isPresent() ? s.sql.observe() : null;
+        Sql.Observation o = now && s.running() ? s.sql.observe() : null;
         if (o != null && rewriteAndReload(o, Set.of(Parameters.SYNCHRONOUS_STANDBY_NAMES))) {
             query.awaitReload(o.confLoadTime());
         } // else not accepting connections (or busy): the next start, or the next sync, writes it

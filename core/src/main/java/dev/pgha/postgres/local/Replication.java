@@ -260,7 +260,7 @@ final class Replication {
                 if (now != null && !now.inRecovery()) {
                     return Progress.done("promoted to timeline " + now.timeline());
                 }
-                if (s.postmaster().isEmpty()) {
+                if (!s.running()) {
                     return Progress.failed("the postmaster exited during promote");
                 }
                 return s.now() - deadline >= 0 ? Progress.failed("still in recovery after "

@@ -52,7 +52,7 @@ final class ReplicationQuery {
     ReplicationState state() {
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
-                Connection c = s.postmaster().isPresent() ? s.sql.session() : null;
+                Connection c = s.running() ? s.sql.session() : null;
                 if (c == null) {
                     return ReplicationState.UNKNOWN; // not running, or paused (a smart shutdown waits for every client)
                 }

@@ -51,6 +51,8 @@ final class Server {
     RewindResult lastRewind;
 
     private PostgresState state = PostgresState.STOPPED;
+    private Postmaster.Found known;       // the postmaster postmaster() found last, with knownWatch on it
+    private ProcessWatch knownWatch;
     private final Deque<PostgresState> history = new ArrayDeque<>();
 
     Server(LocalPostgresConfig config, HaClock clock, Host host, Binaries bin, Object lock) {
@@ -110,9 +112,61 @@ final class Server {
 
     // ---------------------------------------------------------------- processes
 
-    /** The live postmaster of the data directory, if any. */
-    Optional<Postmaster.Found> postmaster() {
-        return Postmaster.find(config.dataDir());
+    /**
+     * The live postmaster of the data directory, if any. The one found last is remembered with a
+     * {@link ProcessWatch}: while that process lives and the pid file still names it, a call costs
+     * one read of {@code /proc/<pid>/stat} and one of the pid file (for its status line); the full
+     * check that a pid is this data directory's postmaster runs only for a pid not seen before.
+     */
+    synchronized Optional<Postmaster.Found> postmaster() {
+        if (known != null && knownWatch.alive()) {
+            Optional<Postmaster.PidFile> file = Postmaster.readPidFile(config.dataDir());
+            if (file.isPresent() && Math.abs(file.get().pid()) == known.pid()) {
+                known = new Postmaster.Found(known.process(), file.get().status());
+                return Optional.of(known);
+            }
+        }
+        forgetPostmaster();
+        Optional<Postmaster.Found> found = Postmaster.find(config.dataDir());
+        if (found.isPresent()) {
+            knownWatch = ProcessWatch.of(found.get().pid());
+            known = knownWatch != null ? found.get() : null;
+        }
+        return found;
+    }
+
+    /**
+     * The pid of the live postmaster, 0 when there is none: {@link #postmaster()} without reading
+     * the pid file while the known postmaster lives, so cheap enough to be asked every few tens of
+     * milliseconds.
+     */
+    synchronized long postmasterPid() {
+        if (known != null && knownWatch.alive()) {
+            return known.pid();
+        }
+        if (!config.dataDir().resolve("postmaster.pid").toFile().exists()) {   // no exception when absent
+            forgetPostmaster();
+            return 0;
+        }
+        return postmaster().map(Postmaster.Found::pid).orElse(0L);
+    }
+
+    /** Whether the data directory's postmaster runs: {@link #postmasterPid()} is not 0. */
+    boolean running() {
+        return postmasterPid() != 0;
+    }
+
+    private void forgetPostmaster() {
+        if (knownWatch != null) {
+            knownWatch.close();
+        }
+        known = null;
+        knownWatch = null;
+    }
+
+    /** Closes the watch on the known postmaster (the postmaster is left alone). */
+    synchronized void close() {
+        forgetPostmaster();
     }
 
     /** The environment of every command: the password file. */

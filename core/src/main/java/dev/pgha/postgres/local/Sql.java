@@ -63,6 +63,7 @@ final class Sql implements AutoCloseable {
     private final LocalPostgresConfig config;
     private final String url;
     private Connection connection;
+    private PreparedStatement statusQuery;   // on connection; null until the first observe()
     private String lastError;
     private boolean paused;
     private Lsn replayTimelineAt;
@@ -138,7 +139,10 @@ final class Sql implements AutoCloseable {
                 if (connection == null) {
                     connection = open();
                 }
-                try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(STATUS)) {
+                if (statusQuery == null) {
+                    statusQuery = connection.prepareStatement(STATUS);   // parsed once, prepared by the server after a few runs
+                }
+                try (ResultSet rs = statusQuery.executeQuery()) {
                     rs.next();
                     boolean inRecovery = rs.getBoolean(1);
                     Lsn replay = lsn(rs.getString(4));
@@ -362,6 +366,7 @@ final class Sql implements AutoCloseable {
     /** Drops the cached connection. */
     @Override
     public void close() {
+        statusQuery = null;   // closed with its connection
         if (connection != null) {
             try {
                 connection.close();
