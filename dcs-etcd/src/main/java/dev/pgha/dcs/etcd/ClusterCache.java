@@ -2,6 +2,8 @@ package dev.pgha.dcs.etcd;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.pgha.cluster.ClusterView;
+import dev.pgha.dcs.values.ClusterDecoder;
 import dev.pgha.dcs.values.StoredValue;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -21,12 +23,18 @@ import java.util.TreeMap;
 final class ClusterCache {
 
     /** One key: its value, mod revision (the SPI's version) and lease (0: none). */
-    record Entry(ByteSequence value, long modRevision, long lease) {
+    record Entry(ByteSequence value, long modRevision, long lease, StoredValue stored) {
+        Entry(KeyValue kv) {
+            this(kv.getValue(), kv.getModRevision(), kv.getLease(),
+                    new StoredValue(kv.getValue().toString(UTF_8), kv.getModRevision()));
+        }
+
     }
 
     private final KeyLayout keys;
     private final Map<String, Entry> entries = new TreeMap<>();
     private long revision;
+    private ClusterView decoded;   // the content decoded, null once it changed
 
     ClusterCache(KeyLayout keys) {
         this.keys = keys;
@@ -46,10 +54,11 @@ final class ClusterCache {
         for (KeyValue kv : kvs) {
             String relative = keys.relative(kv.getKey());
             if (relative != null) {
-                entries.put(relative, new Entry(kv.getValue(), kv.getModRevision(), kv.getLease()));
+                entries.put(relative, new Entry(kv));
             }
         }
         revision = atRevision;
+        decoded = null;
         notifyAll();
         return true;
     }
@@ -71,13 +80,14 @@ final class ClusterCache {
                 if (event.getEventType() == WatchEvent.EventType.DELETE) {
                     entries.remove(relative);
                 } else if (event.getEventType() == WatchEvent.EventType.PUT) {
-                    entries.put(relative, new Entry(kv.getValue(), kv.getModRevision(), kv.getLease()));
+                    entries.put(relative, new Entry(kv));
                 }
             }
             last = Math.max(last, kv.getModRevision());
         }
         if (last > revision) {
             revision = last;
+            decoded = null;
             notifyAll();
         }
     }
@@ -109,10 +119,21 @@ final class ClusterCache {
         return entries.get(relative);
     }
 
+    /**
+     * The content decoded by {@code decoder}, decoded again only after the content changed: a quiet
+     * cluster's cycles share one {@link ClusterView} (a value).
+     */
+    synchronized ClusterView view(ClusterDecoder decoder) {
+        if (decoded == null) {
+            decoded = decoder.decode(values());
+        }
+        return decoded;
+    }
+
     /** The content as {@code ClusterDecoder} takes it: relative key to value and mod revision. */
     synchronized Map<String, StoredValue> values() {
         Map<String, StoredValue> out = new LinkedHashMap<>();
-        entries.forEach((k, e) -> out.put(k, new StoredValue(e.value().toString(UTF_8), e.modRevision())));
+        entries.forEach((k, e) -> out.put(k, e.stored()));
         return out;
     }
 }

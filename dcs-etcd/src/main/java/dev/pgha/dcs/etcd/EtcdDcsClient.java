@@ -91,6 +91,7 @@ public final class EtcdDcsClient implements DcsClient {
     private final String member;
     private final MemberLease lease;
     private final ClusterDecoder decoder;
+    private volatile EncodedMember lastEncoded;
     private final ClusterCache cache;
     private final PrefixWatch prefixWatch;
     /** The latest header revision of this client's own writes: reads must show at least that. */
@@ -145,7 +146,7 @@ public final class EtcdDcsClient implements DcsClient {
     public ClusterView readCluster() {
         Calls call = begin("readCluster");
         if (cacheServes(call)) {
-            return decoder.decode(cache.values());
+            return cache.view(decoder);
         }
         var response = call.await(kv.get(keys.prefixBytes(), GetOption.builder().isPrefix(true).build()), "");
         if (watchCache) {
@@ -256,7 +257,14 @@ public final class EtcdDcsClient implements DcsClient {
                     + member + ", not of " + value.name());
         }
         MemberLease.seconds(ttl);
-        ByteSequence bytes = KeyLayout.bytes(PatroniValues.encodeMember(value));
+        EncodedMember last = lastEncoded;
+        ByteSequence bytes;
+        if (last != null && last.member().equals(value)) {
+            bytes = last.bytes();   // the same member as last time: not encoded again
+        } else {
+            bytes = KeyLayout.bytes(PatroniValues.encodeMember(value));
+            lastEncoded = new EncodedMember(value, bytes);
+        }
         Calls call = begin("touchMember");
         long leaseId = lease.refresh(ttl, false, call);
         if (watchCache && prefixWatch.isCurrent(quietNanos())) {
@@ -268,6 +276,10 @@ public final class EtcdDcsClient implements DcsClient {
             }
         }
         withLease(call, ttl, false, "put", id -> kv.put(keys.member(member), bytes, leased(id)));
+    }
+
+    /** A member key's value as last encoded. */
+    private record EncodedMember(Member member, ByteSequence bytes) {
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * listener, if any, every time. Keys it does not know, member keys with an empty name and deeper
  * paths below {@code members/} are ignored.
  *
- * <p>Thread-safe; one decoder per client, since it remembers what it reported.
+ * <p>A key whose version and value are those of the previous call is not decoded again.
+ *
+ * <p>Thread-safe; one decoder per client, since it remembers what it reported and decoded.
  */
 public final class ClusterDecoder {
 
@@ -44,6 +47,7 @@ public final class ClusterDecoder {
     private final String keyPrefix;
     private final Consumer<UnusableValue> listener;
     private final Set<String> reported = Collections.newSetFromMap(new ConcurrentHashMap<>());
+    private final Map<String, Memo> memos = new ConcurrentHashMap<>();
 
     /**
      * A decoder that logs what it cannot use.
@@ -76,7 +80,7 @@ public final class ClusterDecoder {
         for (Map.Entry<String, StoredValue> e : byRelativeKey.entrySet()) {
             String name = PatroniKeys.memberName(e.getKey());
             if (name != null) {
-                Decoded<Member> m = PatroniValues.decodeMember(name, e.getValue().value());
+                Decoded<Member> m = memo(e.getKey(), e.getValue(), v -> PatroniValues.decodeMember(name, v.value()));
                 members.add(m.value());
                 report(e.getKey(), e.getValue(), m, "read with what could be used");
             }
@@ -92,20 +96,22 @@ public final class ClusterDecoder {
         if (v == null) {
             return null;
         }
-        return read(PatroniKeys.LEADER, v, PatroniValues.decodeLeader(v.value()),
+        return read(PatroniKeys.LEADER, v, memo(PatroniKeys.LEADER, v, x -> PatroniValues.decodeLeader(x.value())),
                 "read as unlocked; the key blocks acquisition until it expires or is deleted");
     }
 
     private ClusterConfig config(Map<String, StoredValue> byKey) {
         StoredValue v = byKey.get(PatroniKeys.CONFIG);
-        return v == null ? null : read(PatroniKeys.CONFIG, v, PatroniValues.decodeConfig(v.value(), v.version()),
+        return v == null ? null : read(PatroniKeys.CONFIG, v,
+                memo(PatroniKeys.CONFIG, v, x -> PatroniValues.decodeConfig(x.value(), x.version())),
                 "read as an empty configuration");
     }
 
     private ClusterStatus status(Map<String, StoredValue> byKey) {
         StoredValue v = byKey.get(PatroniKeys.STATUS);
         if (v != null) {
-            return read(PatroniKeys.STATUS, v, PatroniValues.decodeStatus(v.value()), "read with what could be used");
+            return read(PatroniKeys.STATUS, v, memo(PatroniKeys.STATUS, v, x -> PatroniValues.decodeStatus(x.value())),
+                    "read with what could be used");
         }
         v = byKey.get(PatroniKeys.LEGACY_OPTIME);
         return v == null ? null : read(PatroniKeys.LEGACY_OPTIME, v, PatroniValues.decodeLegacyOptime(v.value()),
@@ -115,7 +121,7 @@ public final class ClusterDecoder {
     private Failover failover(Map<String, StoredValue> byKey) {
         StoredValue v = byKey.get(PatroniKeys.FAILOVER);
         return v == null ? null : read(PatroniKeys.FAILOVER, v,
-                PatroniValues.decodeFailover(v.value(), v.version()), "read as no request");
+                memo(PatroniKeys.FAILOVER, v, x -> PatroniValues.decodeFailover(x.value(), x.version())), "read as no request");
     }
 
     private SyncState sync(Map<String, StoredValue> byKey) {
@@ -123,21 +129,44 @@ public final class ClusterDecoder {
         if (v == null) {
             return null;
         }
-        Decoded<SyncState> s = PatroniValues.decodeSync(v.value(), v.version());
+        Decoded<SyncState> s = memo(PatroniKeys.SYNC, v, x -> PatroniValues.decodeSync(x.value(), x.version()));
         return read(PatroniKeys.SYNC, v, s, s.value().leader() == null ? "read as naming no leader"
                 : "read with what could be used");
     }
 
     private TimelineHistory history(Map<String, StoredValue> byKey) {
         StoredValue v = byKey.get(PatroniKeys.HISTORY);
-        return v == null ? null : read(PatroniKeys.HISTORY, v, PatroniValues.decodeHistory(v.value()),
+        return v == null ? null : read(PatroniKeys.HISTORY, v, memo(PatroniKeys.HISTORY, v, x -> PatroniValues.decodeHistory(x.value())),
                 "read as absent (timeline unknown)");
     }
 
     private Map<String, String> failsafe(Map<String, StoredValue> byKey) {
         StoredValue v = byKey.get(PatroniKeys.FAILSAFE);
-        return v == null ? null : read(PatroniKeys.FAILSAFE, v, PatroniValues.decodeFailsafe(v.value()),
+        return v == null ? null : read(PatroniKeys.FAILSAFE, v, memo(PatroniKeys.FAILSAFE, v, x -> PatroniValues.decodeFailsafe(x.value())),
                 "read with what could be used");
+    }
+
+    /**
+     * {@code decode} of {@code stored}, or the result of the last call for the same key if its
+     * version and value are the same: a key that did not change is not decoded again (the
+     * decoded values are immutable).
+     */
+    @SuppressWarnings("unchecked")
+    private <T> Decoded<T> memo(String key, StoredValue stored, Function<StoredValue, Decoded<T>> decode) {
+        Memo m = memos.get(key);
+        if (m != null && m.stored().equals(stored)) {
+            return (Decoded<T>) m.decoded();
+        }
+        Decoded<T> d = decode.apply(stored);
+        if (memos.size() > MAX_REMEMBERED) {
+            memos.clear();
+        }
+        memos.put(key, new Memo(stored, d));
+        return d;
+    }
+
+    /** A key's last decoded value. */
+    private record Memo(StoredValue stored, Decoded<?> decoded) {
     }
 
     private <T> T read(String key, StoredValue stored, Decoded<T> decoded, String outcome) {

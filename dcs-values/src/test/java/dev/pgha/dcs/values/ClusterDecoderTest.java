@@ -54,6 +54,26 @@ class ClusterDecoderTest {
     }
 
     @Test
+    void aKeyThatDidNotChangeIsNotDecodedAgainAndAChangedOneIs() {
+        put("members/node1", PatroniSamples.NODE1);
+        put("members/node2", PatroniSamples.NODE2);
+        put("config", PatroniSamples.CONFIG);
+        ClusterView first = decoder.decode(store);
+
+        store.put("members/node2", new StoredValue(PatroniSamples.NODE2.replace("151080096", "151080200"), 99));
+        ClusterView second = decoder.decode(store);
+
+        assertThat(second.member("node1").orElseThrow()).as("unchanged: the same value")
+                .isSameAs(first.member("node1").orElseThrow());
+        assertThat(second.config()).isSameAs(first.config());
+        assertThat(second.member("node2").orElseThrow().xlogLocation()).as("changed: decoded again")
+                .isEqualTo(151080200L);
+        store.put("members/node1", new StoredValue(PatroniSamples.NODE1, 98));
+        assertThat(decoder.decode(store).member("node1").orElseThrow()).as("a new version is decoded again")
+                .isNotSameAs(first.member("node1").orElseThrow()).isEqualTo(first.member("node1").orElseThrow());
+    }
+
+    @Test
     void unusableValuesInEveryKeyReadAsAbsentAndAreReportedEachTime() {
         put("leader", "");
         put("members/x", "{");
