@@ -12,8 +12,11 @@
 #                                           each timed to an accepted INSERT, then etcd requests, CPU
 #                                           and memory of a healthy idle cluster. Prints min / median /
 #                                           max. Options (defaults): --repetitions 5 --ttl 10
-#                                           --loop-wait 1 --retry-timeout 3 --idle-seconds 30.
-#                                           About 8 minutes with the defaults.
+#                                           --loop-wait 1 --retry-timeout 3 --idle-seconds 30
+#                                           --warm-up-seconds 60 (before the idle figures: the JIT
+#                                           compiles the cycle's code in that time).
+#                                           --only host-loss,crash,switchover,commit,idle picks
+#                                           sections. About 9 minutes with the defaults.
 #                                           --against patroni: the same faults (not the commit
 #                                           latency) also on three Patroni 3.0.2 agents with the
 #                                           same settings, the systems taking turns repetition by
@@ -31,7 +34,7 @@
 # Needs Java 17+ and Maven; failover also needs the PostgreSQL 15 and etcd binaries, and with
 # --against patroni Patroni's patroni and patronictl (./scripts/deps.sh installs them as root on
 # Debian). jmh builds only the benchmarks module and what it depends on (no install) and runs JMH
-# from target/. Everything failover starts lives under /tmp/pgha-* and is
+# from target/; failover runs from this checkout's jars, not from ~/.m2. Everything failover starts lives under /tmp/pgha-* and is
 # killed and deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +51,7 @@ usage: ./scripts/bench.sh jmh [JMH args]       engine benchmarks (JMH); extra ar
        ./scripts/bench.sh failover [options]   failover bench on real PostgreSQL + etcd
                                                (--repetitions 5 --ttl 10 --loop-wait 1
                                                 --retry-timeout 3 --idle-seconds 30
+                                                --warm-up-seconds 60 [--only SECTIONS]
                                                 [--against patroni])
 USAGE
     exit 2
@@ -80,10 +84,16 @@ run_jmh() {
 run_failover() {
     check_java_and_maven
     scripts/deps.sh
-    mvn -B -ntp -q -pl examples -am install -DskipTests
-    # exec:exec forks a JVM with the module's class path, which the bench hands on to the agents
-    exec mvn -B -ntp -q -pl examples exec:exec -Dexec.executable=java \
-        -Dexec.args="-cp %classpath dev.pgha.examples.FailoverBench $*"
+    # Built in one reactor, with the class path of this checkout's own jars (not ~/.m2's copies,
+    # which another build may replace during the run); the bench hands it on to the agents.
+    mvn -B -ntp -q -pl examples -am package dependency:build-classpath -DskipTests \
+        -Dmdep.outputFile=target/bench.classpath
+    local java_cmd=java
+    if [ -n "${JAVA_HOME:-}" ]; then
+        java_cmd="$JAVA_HOME/bin/java"
+    fi
+    exec "$java_cmd" -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+        dev.pgha.examples.FailoverBench "$@"
 }
 
 case "${1:-}" in

@@ -51,6 +51,7 @@ public final class Agent {
      */
     public static final List<String> JVM_OPTIONS = List.of("-Xms8m", "-Xmx64m", "-XX:MinHeapFreeRatio=10",
             "-XX:MaxHeapFreeRatio=30", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+            "-XX:CompileThresholdScaling=0.05",
             "-Xss256k", "-XX:MaxDirectMemorySize=16m", "-XX:-UsePerfData", "-Dio.netty.allocator.type=unpooled");
 
     private final AgentSettings settings;
