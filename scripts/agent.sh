@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs pgha's agent (dev.pgha.examples.Agent) from this checkout.
+# Runs pgha's agent (dev.pgha.agent.Agent) from this checkout.
 #
 #   ./scripts/agent.sh node1.properties        run the agent; SIGTERM or Ctrl-C = graceful shutdown
 #   ./scripts/agent.sh list node1.properties   print the cluster like patronictl list
@@ -19,5 +19,5 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 check_java_and_maven
-mvn -B -ntp -q -pl examples -am install -DskipTests
-exec mvn -B -ntp -q -pl examples exec:java -Dexec.mainClass=dev.pgha.examples.Agent -Dexec.args="${args[*]}"
+mvn -B -ntp -q -pl agent -am install -DskipTests
+exec mvn -B -ntp -q -pl agent exec:java -Dexec.mainClass=dev.pgha.agent.Agent -Dexec.args="${args[*]}"

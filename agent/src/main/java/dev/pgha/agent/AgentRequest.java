@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.ActionResult;
 import dev.pgha.ClusterAdmin;
@@ -42,11 +42,11 @@ import java.util.Properties;
  * Agent failover node1.properties --candidate node2
  * </pre>
  */
-final class AgentRequest {
+public final class AgentRequest {
 
-    static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
+    public static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
             + "[--candidate <member>] [--scheduled <ISO time>]";
-    static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
+    public static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
 
     /** How often the command looks whether the request was carried out. */
     static final long POLL_MILLIS = 50;
@@ -55,7 +55,7 @@ final class AgentRequest {
     }
 
     /** Runs {@code args} ({@code switchover|failover <file> [options]}); exit status 0, 1 (not done) or 2 (usage). */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         String action = args[0];
         String leader = null;
         String candidate = null;

@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.ClusterSettings;
 import dev.pgha.HaConfig;
@@ -141,7 +141,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
      * Reads and validates a properties file; without {@code postgresSecrets} the PostgreSQL
      * passwords are not read (for {@code list}, which only talks to the DCS).
      */
-    static AgentSettings load(Path file, boolean postgresSecrets) {
+    public static AgentSettings load(Path file, boolean postgresSecrets) {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);

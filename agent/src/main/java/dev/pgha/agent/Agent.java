@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  * so a replica takes over at once.
  *
  * <pre>
- * java dev.pgha.examples.Agent node1.properties          run the agent
- * java dev.pgha.examples.Agent list node1.properties     print the cluster like patronictl list
- * java dev.pgha.examples.Agent switchover node1.properties --candidate node2
- * java dev.pgha.examples.Agent failover node1.properties --candidate node2
+ * java dev.pgha.agent.Agent node1.properties          run the agent
+ * java dev.pgha.agent.Agent list node1.properties     print the cluster like patronictl list
+ * java dev.pgha.agent.Agent switchover node1.properties --candidate node2
+ * java dev.pgha.agent.Agent failover node1.properties --candidate node2
  * </pre>
  */
 public final class Agent {
@@ -208,7 +208,7 @@ public final class Agent {
     }
 
     /** Prints the cluster the settings name, from the DCS, like {@code patronictl list}. */
-    static int list(Path file, PrintStream out, PrintStream err) {
+    public static int list(Path file, PrintStream out, PrintStream err) {
         AgentSettings settings;
         try {
             settings = AgentSettings.load(file, false);
