@@ -87,6 +87,12 @@ public final class Agent {
         if (s.etcdUser() != null) {
             b.auth(s.etcdUser(), s.etcdPassword());
         }
+        if (s.etcdTls().caCert() != null) {
+            b.tlsCaFile(s.etcdTls().caCert());
+        }
+        if (s.etcdTls().clientCert() != null) {
+            b.tlsClientCertificate(s.etcdTls().clientCert(), s.etcdTls().clientKey());
+        }
         return b.build();
     }
 
@@ -95,6 +101,7 @@ public final class Agent {
         log.info("starting pgha agent: scope {}, member {}, DCS {}{}, data directory {}", settings.scope(),
                 settings.name(), settings.dcsType(), settings.dcsType().equals("etcd") ? " " + settings.etcdHosts() : "",
                 settings.postgres().dataDir());
+        settings.warnings().forEach(w -> log.warn("{}: {}", settings.name(), w));
         server = RestServer.start(api);
         loop.start();
         return this;

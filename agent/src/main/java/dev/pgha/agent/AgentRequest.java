@@ -7,11 +7,8 @@ import dev.pgha.cluster.Member;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.local.Credentials;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -143,25 +140,13 @@ public final class AgentRequest {
     }
 
     /**
-     * The superuser with the password of the settings ({@code ...superuser.password_file} or
-     * {@code _env}), read apart from the other PostgreSQL secrets, which this command does not need;
-     * without a readable password, {@code user} as it is.
+     * The superuser with the password of the settings (inline in a YAML file or the environment,
+     * {@code ...superuser.password_file} or {@code _env}), read apart from the other PostgreSQL
+     * secrets, which this command does not need; without a readable password, {@code user} as it is.
      */
     static Credentials superuser(Path file, Credentials user) {
-        Properties p = new Properties();
-        try (var r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(r);
-            String prefix = "postgresql.authentication.superuser.password";
-            String pwFile = p.getProperty(prefix + "_file", "").strip();
-            String pwEnv = p.getProperty(prefix + "_env", "").strip();
-            String password = !pwFile.isEmpty()
-                    ? Files.readAllLines(Path.of(pwFile), StandardCharsets.UTF_8).stream()
-                            .findFirst().orElse("")
-                    : !pwEnv.isEmpty() ? System.getenv(pwEnv) : null;
-            return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
-        } catch (IOException | RuntimeException e) {
-            return user;
-        }
+        String password = AgentSettings.superuserPassword(file, System.getenv());
+        return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
     }
 
     /**

@@ -11,10 +11,12 @@ import dev.pgha.postgres.local.LocalPostgresConfig;
 import dev.pgha.rest.RestSettings;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,12 +26,28 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * The agent's settings, read from a properties file with Patroni's names (see the README's
- * table). Passwords are never values in the file: a key {@code ...password_file} names a file
- * whose first line is the password, a key {@code ...password_env} names an environment variable.
- * Every problem is reported as an {@link AgentSettingsException} naming the key.
+ * The agent's settings, read from a Patroni-style {@code patroni.yml} (a file named
+ * {@code *.yml} or {@code *.yaml}, see {@link PatroniYaml}) or a properties file, both with
+ * Patroni's names: the YAML mapping is flattened into the dotted keys of the properties
+ * ({@code bootstrap: {dcs: {ttl: 30}}} is {@code bootstrap.dcs.ttl=30}), so both formats hold the
+ * same settings (see the README's table). Patroni's {@code PATRONI_*} environment variables
+ * override the file ({@link PatroniEnvironment}).
+ *
+ * <p>Passwords: a key {@code X.password_file} names a file whose first line is the password, a
+ * key {@code X.password_env} an environment variable; a YAML file (as Patroni's) and the
+ * environment may also give {@code X.password} itself, a properties file may not. They end up in
+ * {@link LocalPostgresConfig}, {@link RestSettings} and the etcd client only, never in
+ * {@link #toString()}, a log line or the DCS.
+ *
+ * <p>Keys pgha does not know: a key of Patroni's that only shapes what pgha does differently
+ * anyway (logging, patronictl's own settings, a watchdog device, ...; {@link #IGNORED}) is ignored
+ * and reported once in {@link #warnings()}; every other key is refused, naming it, whether it is
+ * a Patroni feature pgha lacks ({@link #UNSUPPORTED}: {@code standby_cluster}, another DCS, ...)
+ * or a typo. Every problem is reported as an {@link AgentSettingsException} naming the key (and,
+ * for a YAML file, its line; for the environment, the variable).
  *
  * @param scope         the cluster
  * @param name          this member
@@ -44,11 +62,102 @@ import java.util.function.Function;
  * @param watchdogMode  fencing with {@link PostmasterGuard}: off, automatic or required
  * @param safetyMargin  how long before the lease deadline the guard fences
  * @param rest          the REST API's settings ({@code restapi.*}); its {@code api_url} is published
+ * @param etcdTls       etcd's TLS files ({@code etcd3.cacert}, {@code cert}, {@code key})
+ * @param warnings      the keys given that pgha ignores, one line each with the reason (logged at start)
  */
 public record AgentSettings(String scope, String name, String dcsType, List<String> etcdHosts, String namespace,
                             String etcdUser, String etcdPassword, HaConfig ha, LocalPostgresConfig postgres,
                             Duration shutdownTimeout, PostmasterGuard.Mode watchdogMode, Duration safetyMargin,
-                            RestSettings rest) {
+                            RestSettings rest, EtcdTls etcdTls, List<String> warnings) {
+
+    /** Copies the lists. */
+    public AgentSettings {
+        etcdHosts = List.copyOf(etcdHosts);
+        warnings = List.copyOf(warnings);
+    }
+
+    /**
+     * etcd's TLS files, each null when not given.
+     *
+     * @param caCert     the CA that signed the etcd servers' certificates ({@code etcd3.cacert})
+     * @param clientCert this member's client certificate ({@code etcd3.cert})
+     * @param clientKey  its PKCS#8 private key ({@code etcd3.key})
+     */
+    public record EtcdTls(Path caCert, Path clientCert, Path clientKey) {
+        /** Whether any is given. */
+        public boolean enabled() {
+            return caCert != null || clientCert != null;
+        }
+    }
+
+    /**
+     * Patroni keys pgha ignores, reported once as a warning: they only shape what pgha does its
+     * own way (logging, tools, file locations, a watchdog device), never which member leads,
+     * what it replicates or who may connect. By key or by section (ending with a dot).
+     */
+    static final Map<String, String> IGNORED = ignored();
+    /**
+     * Patroni keys pgha refuses: features it lacks whose absence would change what the cluster
+     * does (a standby cluster would run as a primary, another DCS would not be used, users or
+     * scripts would not exist). By key or section (ending with a dot).
+     */
+    static final Map<String, String> UNSUPPORTED = unsupported();
+
+    private static Map<String, String> ignored() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("log.", "pgha logs through slf4j-simple on stdout (see the README: org.slf4j.simpleLogger.* properties)");
+        m.put("ctl.", "settings of patronictl, not of the agent");
+        m.put("postgresql.pgpass", "pgha writes its own 0600 password file in postgresql.work_dir");
+        m.put("postgresql.config_dir", "pgha keeps PostgreSQL's configuration in the data directory");
+        m.put("postgresql.proxy_address", "published for connection poolers only; pgha does not publish it");
+        m.put("postgresql.use_unix_socket", "pgha connects over TCP");
+        m.put("postgresql.use_unix_socket_repl", "pgha replicates over TCP");
+        m.put("restapi.http_extra_headers", "the REST API sends no extra headers");
+        m.put("restapi.https_extra_headers", "the REST API sends no extra headers");
+        m.put("watchdog.device", "pgha fences with PostmasterGuard, not a watchdog device");
+        m.put("watchdog.driver", "pgha fences with PostmasterGuard, not a watchdog device");
+        m.put("bootstrap.dcs.max_timelines_history", "pgha keeps the history key as Patroni's default does");
+        m.put("etcd.use_proxies", "pgha connects to the hosts given");
+        return m;
+    }
+
+    private static Map<String, String> unsupported() {
+        Map<String, String> m = new LinkedHashMap<>();
+        String standby = "standby clusters are not supported: this cluster would elect its own primary";
+        m.put("standby_cluster.", standby);
+        m.put("bootstrap.dcs.standby_cluster.", standby);
+        m.put("citus.", "Citus clusters are not supported: the members would not register in their groups");
+        for (String dcs : List.of("zookeeper", "exhibitor", "consul", "kubernetes", "raft")) {
+            m.put(dcs + ".", "pgha talks to etcd (v3) only: etcd3.hosts, or dcs.type=inmemory for a single member");
+        }
+        m.put("bootstrap.users.", "pgha creates no users at bootstrap: create them with post_bootstrap SQL of your own");
+        m.put("bootstrap.method", "pgha bootstraps with initdb only");
+        m.put("bootstrap.post_bootstrap", "pgha runs no post_bootstrap script");
+        m.put("bootstrap.post_init", "pgha runs no post_init script");
+        m.put("bootstrap.dcs.slots.", "permanent replication slots are not supported");
+        m.put("bootstrap.dcs.failsafe_mode", "failsafe_mode is not supported: a primary demotes when the DCS is gone");
+        m.put("bootstrap.dcs.postgresql.recovery_conf.", "recovery_conf is not supported");
+        m.put("postgresql.recovery_conf.", "recovery_conf is not supported");
+        m.put("postgresql.create_replica_methods", "replicas are always cloned with pg_basebackup");
+        m.put("postgresql.basebackup", "pg_basebackup options are not supported");
+        m.put("postgresql.custom_conf", "a custom postgresql.conf is not supported");
+        m.put("postgresql.pg_ident", "pg_ident.conf is not managed by pgha");
+        m.put("postgresql.pre_promote", "pre_promote scripts are not supported");
+        m.put("postgresql.before_stop", "before_stop scripts are not supported");
+        for (String role : List.of("superuser", "replication", "rewind")) {
+            m.put("postgresql.authentication." + role + ".ssl", "TLS options of PostgreSQL connections are not supported");
+            m.put("postgresql.authentication." + role + ".gssencmode", "GSS options of PostgreSQL connections are not supported");
+            m.put("postgresql.authentication." + role + ".channel_binding", "channel_binding is not supported");
+        }
+        m.put("restapi.allowlist", "the REST API has no allowlist: restrict access with restapi.authentication");
+        m.put("restapi.ciphers", "the REST API uses the JVM's default TLS ciphers");
+        m.put("restapi.request_queue_size", "not supported");
+        m.put("etcd.srv", "DNS SRV discovery is not supported: give etcd3.hosts");
+        m.put("etcd.url", "give etcd3.hosts");
+        m.put("etcd.proxy", "give etcd3.hosts");
+        m.put("etcd.port", "give the port in etcd3.hosts");
+        return m;
+    }
 
     /** Patroni's {@code bootstrap.dcs}: written to the DCS by the member that bootstraps the cluster. */
     static final String DCS = "bootstrap.dcs.";
@@ -65,6 +174,17 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             "member_slots_ttl", "synchronous_mode", "synchronous_mode_strict", "synchronous_node_count",
             "maximum_lag_on_syncnode");
     private static final List<String> PREFIXES = List.of(LOCAL_PARAMETERS, DCS_PARAMETERS, "tags.");
+    /**
+     * The passwords a YAML file or the environment may give inline, as Patroni's
+     * {@code patroni.yml} does; each also as {@code <key>_file} and {@code <key>_env}.
+     */
+    static final List<String> PASSWORDS = List.of("etcd.password", "restapi.authentication.password",
+            "restapi.keyfile_password", "postgresql.authentication.superuser.password",
+            "postgresql.authentication.replication.password", "postgresql.authentication.rewind.password");
+    /** Settings in whole seconds. */
+    private static final Set<String> SECONDS = Set.of("ttl", "loop_wait", "retry_timeout", "primary_start_timeout",
+            "member_slots_ttl", "shutdown_timeout", "watchdog.safety_margin", "postgresql.pg_ctl_timeout",
+            "postgresql.stop_timeout", "postgresql.connect_timeout");
     /** Every key this file may hold, with its default ("" when none); prefixes end with a dot. */
     static final Map<String, String> KEYS = keys();
 
@@ -75,6 +195,11 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         k.put("namespace", "/service");
         k.put("dcs.type", "etcd");
         k.put("etcd.hosts", "127.0.0.1:2379");
+        k.put("etcd.host", "");
+        k.put("etcd.protocol", "http");
+        k.put("etcd.cacert", "");
+        k.put("etcd.cert", "");
+        k.put("etcd.key", "");
         k.put("etcd.username", "");
         k.put("etcd.password_file", "");
         k.put("etcd.password_env", "");
@@ -109,6 +234,8 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             k.put("postgresql.authentication." + role + ".password_env", "");
         }
         k.put("postgresql.pg_hba", "");
+        k.put("bootstrap.pg_hba", "");
+        k.put("bootstrap.initdb", "");
         k.put("postgresql.pg_ctl_timeout", "60");
         k.put("postgresql.stop_timeout", "60");
         k.put("postgresql.connect_timeout", "3");
@@ -132,44 +259,258 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         return k;
     }
 
-    /** Reads and validates a properties file. */
+    /**
+     * Reads and validates a settings file: {@code *.yml} or {@code *.yaml} as Patroni's YAML, any
+     * other as properties; {@code PATRONI_*} variables of the process's environment override it.
+     */
     public static AgentSettings load(Path file) {
         return load(file, true);
     }
 
     /**
-     * Reads and validates a properties file; without {@code postgresSecrets} the PostgreSQL
-     * passwords are not read (for {@code list}, which only talks to the DCS).
+     * Reads and validates a settings file (see {@link #load(Path)}); without
+     * {@code postgresSecrets} the PostgreSQL passwords are not read (for {@code list}, which only
+     * talks to the DCS).
      */
     public static AgentSettings load(Path file, boolean postgresSecrets) {
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(r);
-        } catch (IOException e) {
-            throw new AgentSettingsException("(file)", "cannot read " + file + ": " + e.getMessage());
-        }
-        return parse(p, System::getenv, postgresSecrets);
+        return load(file, System.getenv(), postgresSecrets);
     }
 
     /**
-     * Validates properties.
+     * Reads and validates a settings file with {@code env} as the environment: the
+     * {@code PATRONI_*} overrides and the variables {@code ..._env} keys name.
+     */
+    public static AgentSettings load(Path file, Map<String, String> env, boolean postgresSecrets) {
+        Raw raw = raw(file, env);
+        return parse(raw.values(), raw.origins(), env::get, postgresSecrets, raw.inlinePasswords());
+    }
+
+    /**
+     * The superuser's password as the settings file (and the {@code PATRONI_*} environment)
+     * gives it, read apart from every other setting; null when none is given or it cannot be read.
+     */
+    public static String superuserPassword(Path file, Map<String, String> env) {
+        try {
+            Raw raw = raw(file, env);
+            Properties p = new Properties();
+            raw.values().forEach((k, v) -> {
+                if (v != null) {
+                    p.setProperty(k, v);
+                }
+            });
+            String key = "postgresql.authentication.superuser.password";
+            if (p.getProperty(key) != null && !raw.inlinePasswords().test(key)) {
+                return null;
+            }
+            return new Values(p, env::get, true).secret(key);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A file's settings before validation, the environment's applied.
+     *
+     * @param values          by dotted key
+     * @param origins         where each came from (a line, a variable), for the messages
+     * @param inlinePasswords which keys may hold a password itself
+     */
+    private record Raw(Map<String, String> values, Map<String, String> origins, Predicate<String> inlinePasswords) {
+    }
+
+    private static Raw raw(Path file, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> origins = new LinkedHashMap<>();
+        boolean yaml = isYaml(file);
+        if (yaml) {
+            PatroniYaml.Flat flat = PatroniYaml.read(file);
+            values.putAll(flat.values());
+            flat.lines().forEach((k, line) -> origins.put(k, file + " line " + line));
+        } else {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new AgentSettingsException("(file)", "cannot read " + file + ": " + e.getMessage());
+            }
+            for (String k : new TreeSet<>(p.stringPropertyNames())) {
+                values.put(k, p.getProperty(k));
+            }
+        }
+        Map<String, String> merged = aliases(values, origins);
+        Map<String, PatroniEnvironment.Override> overrides = PatroniEnvironment.settings(env);
+        Map<String, String> fromEnv = new LinkedHashMap<>();
+        Map<String, String> envOrigins = new LinkedHashMap<>();
+        overrides.forEach((k, o) -> {
+            fromEnv.put(k, o.value());
+            envOrigins.put(k, "environment variable " + o.variable());
+        });
+        Map<String, String> envValues = aliases(fromEnv, envOrigins);
+        if (envValues.containsKey("etcd.host") || envValues.containsKey("etcd.hosts")) {
+            merged.remove("etcd.host");
+            merged.remove("etcd.hosts");
+        }
+        envValues.forEach((k, v) -> {
+            merged.put(k, v);
+            origins.put(k, envOrigins.get(k));
+        });
+        Set<String> envKeys = envValues.keySet();
+        return new Raw(merged, origins, k -> yaml || envKeys.contains(k));
+    }
+
+    /** Whether the file is read as YAML: its name ends with {@code .yml} or {@code .yaml}. */
+    public static boolean isYaml(Path file) {
+        String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return n.endsWith(".yml") || n.endsWith(".yaml");
+    }
+
+    /**
+     * Validates properties (no {@code PATRONI_*} overrides).
      *
      * @param env the environment, for {@code ..._env} keys
      */
     public static AgentSettings parse(Properties p, Function<String, String> env) {
-        return parse(p, env, true);
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String k : new TreeSet<>(p.stringPropertyNames())) {
+            values.put(k, p.getProperty(k));
+        }
+        Map<String, String> origins = new LinkedHashMap<>();
+        return parse(aliases(values, origins), origins, env, true, k -> false);
     }
 
-    private static AgentSettings parse(Properties p, Function<String, String> env, boolean postgresSecrets) {
-        Set<String> unknown = new TreeSet<>();
-        for (String key : p.stringPropertyNames()) {
-            if (!KEYS.containsKey(key) && PREFIXES.stream().noneMatch(key::startsWith)) {
-                unknown.add(key);
+    /**
+     * Reads Patroni's YAML text as the agent's settings (no {@code PATRONI_*} overrides).
+     *
+     * @param env the environment, for {@code ..._env} keys
+     */
+    public static AgentSettings parseYaml(String yaml, Function<String, String> env) {
+        PatroniYaml.Flat flat;
+        try {
+            flat = PatroniYaml.read(new java.io.StringReader(yaml));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> origins = new LinkedHashMap<>();
+        flat.lines().forEach((k, line) -> origins.put(k, "line " + line));
+        Map<String, String> values = aliases(new LinkedHashMap<>(flat.values()), origins);
+        return parse(values, origins, env, true, k -> true);
+    }
+
+    /**
+     * Patroni's {@code etcd3.*} (and {@code etcd.*}) both as pgha's {@code etcd.*}; a key given
+     * both ways is refused.
+     */
+    private static Map<String, String> aliases(Map<String, String> values, Map<String, String> origins) {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            String key = k.startsWith("etcd3.") ? "etcd." + k.substring("etcd3.".length()) : k;
+            if (out.containsKey(key)) {
+                throw new AgentSettingsException(k, "given twice, also as " + key + "; keep one");
             }
-            if (key.endsWith(".password") || key.equals("password")) {
+            out.put(key, v);
+            if (!key.equals(k) && origins.containsKey(k)) {
+                origins.put(key, origins.get(k));
+            }
+        });
+        return out;
+    }
+
+    /** Whether {@code key} takes a single value (so a YAML mapping under it is a wrong type). */
+    static boolean isSingleValue(String key) {
+        String k = key.startsWith("etcd3.") ? "etcd." + key.substring("etcd3.".length()) : key;
+        return KEYS.containsKey(k) || PASSWORDS.contains(k)
+                || PREFIXES.stream().anyMatch(pre -> k.startsWith(pre) && k.length() > pre.length());
+    }
+
+    /** Whether {@code key} is a section of settings (so a single value under it is a wrong type). */
+    static boolean isSection(String key) {
+        String k = (key.equals("etcd3") ? "etcd" : key.startsWith("etcd3.") ? "etcd." + key.substring(6) : key) + ".";
+        return KEYS.keySet().stream().anyMatch(x -> x.startsWith(k)) || PREFIXES.stream().anyMatch(p -> p.startsWith(k))
+                || PASSWORDS.stream().anyMatch(x -> x.startsWith(k));
+    }
+
+    /** What a key takes, for the messages about wrong types. */
+    static String expected(String key) {
+        String k = key.startsWith("bootstrap.dcs.") && DCS_KEYS.contains(key.substring(DCS.length()))
+                ? key.substring(DCS.length()) : key;
+        if (SECONDS.contains(k)) {
+            return "a whole number of seconds";
+        }
+        String d = KEYS.getOrDefault(k, "");
+        if (d.equals("true") || d.equals("false") || k.startsWith("tags.no") || k.equals("tags.clonefrom")) {
+            return "true or false";
+        }
+        if (d.matches("-?\\d+")) {
+            return "a whole number";
+        }
+        return "a single value";
+    }
+
+    /** The reason {@code key} is in {@code rules} (by key or by section), or null. */
+    private static Map.Entry<String, String> rule(Map<String, String> rules, String key) {
+        for (Map.Entry<String, String> e : rules.entrySet()) {
+            String r = e.getKey();
+            if (r.endsWith(".") ? key.startsWith(r) || key.equals(r.substring(0, r.length() - 1))
+                    : key.equals(r) || key.startsWith(r + ".") || key.startsWith(r + "_") || key.startsWith(r)
+                            && r.endsWith("ssl")) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private static AgentSettings parse(Map<String, String> given, Map<String, String> origins,
+                                       Function<String, String> env, boolean postgresSecrets,
+                                       Predicate<String> inlinePasswords) {
+        try {
+            return parse(given, env, postgresSecrets, inlinePasswords);
+        } catch (AgentSettingsException e) {
+            String origin = origins.get(e.key());
+            if (origin == null || e.getMessage().contains(" line ")) {
+                throw e;
+            }
+            throw new AgentSettingsException(e.key(), e.getMessage() + " (" + origin + ")", true);
+        }
+    }
+
+    private static AgentSettings parse(Map<String, String> given, Function<String, String> env,
+                                       boolean postgresSecrets, Predicate<String> inlinePasswords) {
+        Properties p = new Properties();
+        given.forEach((k, v) -> {
+            if (v != null) {
+                p.setProperty(k, v);
+            }
+        });
+        Set<String> unknown = new TreeSet<>();
+        List<String> warnings = new ArrayList<>();
+        Set<String> warned = new TreeSet<>();
+        for (String key : given.keySet()) {
+            boolean password = key.endsWith("password") || key.endsWith(".password");
+            if (password && !inlinePasswords.test(key) && (PASSWORDS.contains(key) || key.endsWith(".password"))) {
                 throw new AgentSettingsException(key, "passwords are not accepted in the file; use "
                         + key + "_file (a file holding it) or " + key + "_env (an environment variable)");
             }
+            if (KEYS.containsKey(key) || PREFIXES.stream().anyMatch(key::startsWith)
+                    || PASSWORDS.contains(key)) {
+                continue;
+            }
+            Map.Entry<String, String> refused = rule(UNSUPPORTED, key);
+            if (refused != null) {
+                String name = refused.getKey().endsWith(".") ? refused.getKey().substring(0, refused.getKey().length() - 1)
+                        : key;
+                throw new AgentSettingsException(name, "not supported by pgha: " + refused.getValue());
+            }
+            Map.Entry<String, String> ignored = rule(IGNORED, key);
+            if (ignored != null) {
+                String name = ignored.getKey().endsWith(".") ? ignored.getKey().substring(0, ignored.getKey().length() - 1)
+                        : key;
+                if (warned.add(name)) {
+                    warnings.add("ignoring setting " + name + ": " + ignored.getValue());
+                }
+                p.remove(key);
+                continue;
+            }
+            unknown.add(key);
         }
         if (!unknown.isEmpty()) {
             String key = unknown.iterator().next();
@@ -183,13 +524,14 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         if (!dcsType.equals("etcd") && !dcsType.equals("inmemory")) {
             throw new AgentSettingsException("dcs.type", "must be etcd or inmemory, not '" + dcsType + "'");
         }
-        List<String> hosts = Arrays.stream(r.string("etcd.hosts").split(",")).map(String::strip)
-                .filter(s -> !s.isEmpty()).toList();
-        if (dcsType.equals("etcd") && hosts.isEmpty()) {
-            throw new AgentSettingsException("etcd.hosts", "at least one host:port is needed");
+        List<String> hosts = r.etcdHosts(dcsType);
+        EtcdTls tls = new EtcdTls(r.optionalPath("etcd.cacert"), r.optionalPath("etcd.cert"), r.optionalPath("etcd.key"));
+        if ((tls.clientCert() == null) != (tls.clientKey() == null)) {
+            throw new AgentSettingsException(tls.clientCert() == null ? "etcd.cert" : "etcd.key",
+                    "etcd.cert and etcd.key go together");
         }
         String etcdUser = r.optional("etcd.username");
-        String etcdPassword = r.secret("etcd");
+        String etcdPassword = r.secret("etcd.password");
         if (etcdPassword != null && etcdUser == null) {
             throw new AgentSettingsException("etcd.username", "required when an etcd password is given");
         }
@@ -225,8 +567,8 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         try {
             LocalPostgresConfig.Builder b = LocalPostgresConfig.builder().scope(scope).name(name)
                     .dataDir(Path.of(r.required("postgresql.data_dir")))
-                    .listenAddresses(r.string("postgresql.listen"))
-                    .port(r.intValue("postgresql.port"))
+                    .listenAddresses(r.listen().host())
+                    .port(r.listen().port())
                     .startTimeout(r.seconds("postgresql.pg_ctl_timeout"))
                     .stopTimeout(r.seconds("postgresql.stop_timeout"))
                     .connectTimeout(r.seconds("postgresql.connect_timeout"))
@@ -237,10 +579,11 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             }
             r.path("postgresql.bin_dir", b::binDir);
             r.path("postgresql.work_dir", b::workDir);
-            String connect = r.optional("postgresql.connect_address");
+            String connect = r.connectAddress(r.listen().port());
             if (connect != null) {
                 b.connectAddress(connect);
             }
+            r.initdb(b);
             String osUser = r.optional("postgresql.os_user");
             if (osUser == null && isRoot()) {
                 osUser = "postgres";
@@ -248,7 +591,8 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             if (osUser != null) {
                 b.osUser(osUser);
             }
-            String hba = r.optional("postgresql.pg_hba");
+            String hba = r.optional("postgresql.pg_hba") != null ? r.optional("postgresql.pg_hba")
+                    : r.optional("bootstrap.pg_hba");
             if (hba != null) {
                 b.hbaLines(Arrays.stream(hba.split(";")).map(String::strip).filter(s -> !s.isEmpty()).toList());
             }
@@ -268,7 +612,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             throw new AgentSettingsException("postgresql", e.getMessage());
         }
         return new AgentSettings(scope, name, dcsType, hosts, r.string("namespace"), etcdUser, etcdPassword, ha, pg,
-                r.seconds("shutdown_timeout"), r.watchdogMode(), r.seconds("watchdog.safety_margin"), rest);
+                r.seconds("shutdown_timeout"), r.watchdogMode(), r.seconds("watchdog.safety_margin"), rest, tls, warnings);
     }
 
     /** Whether the JVM runs as root. */
@@ -392,14 +736,13 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             };
         }
 
-        /** The password given by {@code <prefix>.password_file} or {@code <prefix>.password_env}, or null. */
         /** The {@code restapi.*} settings; passwords come from files or the environment, as every other. */
         RestSettings rest() {
             try {
                 RestSettings.Builder b = RestSettings.builder().listen(string("restapi.listen"))
                         .connectAddress(optional("restapi.connect_address"))
-                        .authentication(optional("restapi.authentication.username"), secret("restapi.authentication"))
-                        .keyfilePassword(secret("restapi.keyfile"))
+                        .authentication(optional("restapi.authentication.username"), secret("restapi.authentication.password"))
+                        .keyfilePassword(secret("restapi.keyfile_password"))
                         .verifyClient(RestSettings.VerifyClient.of(string("restapi.verify_client")));
                 path("restapi.certfile", b::certfile);
                 path("restapi.keyfile", b::keyfile);
@@ -410,37 +753,154 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             }
         }
 
-        String secret(String prefix) {
-            if (!postgresSecrets && prefix.startsWith("postgresql.")) {
+        /**
+         * The password {@code key} gives inline (YAML, environment), or {@code key_file} names
+         * (its first line), or {@code key_env} names (an environment variable); null when none.
+         */
+        String secret(String key) {
+            if (!postgresSecrets && key.startsWith("postgresql.")) {
                 return null;
             }
-            String file = optional(prefix + ".password_file");
-            String var = optional(prefix + ".password_env");
-            if (file != null && var != null) {
-                throw new AgentSettingsException(prefix + ".password_file", "give either it or " + prefix
-                        + ".password_env, not both");
+            String inline = optional(key);
+            String file = optional(key + "_file");
+            String var = optional(key + "_env");
+            int given = (inline != null ? 1 : 0) + (file != null ? 1 : 0) + (var != null ? 1 : 0);
+            if (given > 1) {
+                throw new AgentSettingsException(inline != null ? key : key + "_file", "give one of " + key + ", "
+                        + key + "_file and " + key + "_env, not several");
+            }
+            if (inline != null) {
+                return inline;
             }
             if (file != null) {
                 try {
                     List<String> lines = Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
                     if (lines.isEmpty() || lines.get(0).isEmpty()) {
-                        throw new AgentSettingsException(prefix + ".password_file", file + " is empty");
+                        throw new AgentSettingsException(key + "_file", file + " is empty");
                     }
                     return lines.get(0);
                 } catch (IOException e) {
-                    throw new AgentSettingsException(prefix + ".password_file", "cannot read " + file + ": "
+                    throw new AgentSettingsException(key + "_file", "cannot read " + file + ": "
                             + e.getClass().getSimpleName());
                 }
             }
             if (var != null) {
                 String v = env.apply(var);
                 if (v == null || v.isEmpty()) {
-                    throw new AgentSettingsException(prefix + ".password_env", "environment variable " + var
+                    throw new AgentSettingsException(key + "_env", "environment variable " + var
                             + " is not set");
                 }
                 return v;
             }
             return null;
+        }
+
+        Path optionalPath(String key) {
+            String v = optional(key);
+            return v == null ? null : Path.of(v);
+        }
+
+        /**
+         * The etcd endpoints: {@code etcd.hosts} (comma-separated) or Patroni's single
+         * {@code etcd.host}; with {@code etcd.protocol=https} (or TLS files) a bare
+         * {@code host:port} becomes {@code https://host:port}.
+         */
+        List<String> etcdHosts(String dcsType) {
+            String list = p.getProperty("etcd.hosts");
+            String one = optional("etcd.host");
+            if (list != null && one != null) {
+                throw new AgentSettingsException("etcd.host", "give either it or etcd.hosts, not both");
+            }
+            String key = one != null ? "etcd.host" : "etcd.hosts";
+            String protocol = string("etcd.protocol").toLowerCase(Locale.ROOT);
+            if (!protocol.equals("http") && !protocol.equals("https")) {
+                throw new AgentSettingsException("etcd.protocol", "must be http or https, not '" + protocol + "'");
+            }
+            boolean https = protocol.equals("https") || optional("etcd.cacert") != null;
+            List<String> hosts = Arrays.stream((one != null ? one : string("etcd.hosts")).split(",")).map(String::strip)
+                    .filter(s -> !s.isEmpty()).map(h -> h.contains("://") || !https ? h : "https://" + h).toList();
+            if (dcsType.equals("etcd") && hosts.isEmpty()) {
+                throw new AgentSettingsException(key, "at least one host:port is needed");
+            }
+            return hosts;
+        }
+
+        /**
+         * {@code postgresql.listen}: addresses, or Patroni's {@code addresses:port}; the port
+         * then is the one of {@code postgresql.port} too (given both, they must agree).
+         */
+        HostPort listen() {
+            String value = string("postgresql.listen");
+            HostPort hp = HostPort.split(value);
+            if (hp.port() < 0 && value.indexOf(':') >= 0 && value.indexOf(':') == value.lastIndexOf(':')) {
+                throw new AgentSettingsException("postgresql.listen", "'" + value
+                        + "' is neither addresses nor addresses:port");
+            }
+            boolean portGiven = p.getProperty("postgresql.port") != null;
+            if (hp.port() < 0) {
+                return new HostPort(hp.host(), intValue("postgresql.port"));
+            }
+            if (portGiven && intValue("postgresql.port") != hp.port()) {
+                throw new AgentSettingsException("postgresql.port", "'" + string("postgresql.port")
+                        + "' differs from the port of postgresql.listen (" + hp.port() + ")");
+            }
+            return hp;
+        }
+
+        /** {@code postgresql.connect_address}: a host, or Patroni's {@code host:port} with the listen port. */
+        String connectAddress(int port) {
+            String v = optional("postgresql.connect_address");
+            if (v == null) {
+                return null;
+            }
+            HostPort hp = HostPort.split(v);
+            if (hp.port() >= 0 && hp.port() != port) {
+                throw new AgentSettingsException("postgresql.connect_address", "port " + hp.port()
+                        + " differs from the port PostgreSQL listens on (" + port + "); pgha publishes that one");
+            }
+            return hp.host();
+        }
+
+        /**
+         * Patroni's {@code bootstrap.initdb}: items {@code name} or {@code name=value}
+         * ({@code encoding}, {@code locale}, {@code data-checksums}; others as
+         * {@code --name[=value]}).
+         */
+        void initdb(LocalPostgresConfig.Builder b) {
+            String v = optional("bootstrap.initdb");
+            if (v == null) {
+                return;
+            }
+            List<String> args = new ArrayList<>();
+            for (String item : v.split(",")) {
+                String it = item.strip();
+                if (it.isEmpty()) {
+                    continue;
+                }
+                int eq = it.indexOf('=');
+                String option = (eq < 0 ? it : it.substring(0, eq)).strip();
+                String value = eq < 0 ? null : it.substring(eq + 1).strip();
+                if (option.startsWith("--")) {
+                    option = option.substring(2);
+                }
+                switch (option) {
+                    case "encoding" -> b.encoding(requireValue(option, value));
+                    case "locale" -> b.locale(requireValue(option, value));
+                    case "data-checksums" -> b.dataChecksums(true);
+                    case "pgdata", "D", "username", "U", "pwfile", "auth", "auth-host", "auth-local", "waldir",
+                         "no-sync", "sync-only" -> throw new AgentSettingsException("bootstrap.initdb",
+                            "option " + option + " is set by pgha");
+                    default -> args.add("--" + option + (value == null ? "" : "=" + value));
+                }
+            }
+            b.initdbArgs(args);
+        }
+
+        private static String requireValue(String option, String value) {
+            if (value == null || value.isEmpty()) {
+                throw new AgentSettingsException("bootstrap.initdb", "option " + option + " needs a value");
+            }
+            return value;
         }
 
         Credentials credentials(String role, String defaultUser) {
@@ -449,7 +909,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
             if (user == null) {
                 user = defaultUser;
             }
-            String password = secret(prefix);
+            String password = secret(prefix + ".password");
             return password == null ? Credentials.withoutPassword(user) : Credentials.of(user, password);
         }
 
@@ -484,6 +944,35 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
                 }
             }
             return t.withCustom(custom);
+        }
+    }
+
+    /**
+     * An address and a port, as Patroni writes {@code listen}: the port is what follows the
+     * last colon when the rest holds no colon of its own ({@code [::1]:5432} in brackets).
+     *
+     * @param host the address(es)
+     * @param port the port, or -1 when none is given
+     */
+    record HostPort(String host, int port) {
+        static HostPort split(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon < 0) {
+                return new HostPort(value, -1);
+            }
+            String host = value.substring(0, colon);
+            String port = value.substring(colon + 1);
+            if (port.isEmpty() || !port.chars().allMatch(Character::isDigit) || host.contains(":") && !host.endsWith("]")) {
+                return new HostPort(value, -1);
+            }
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            try {
+                return new HostPort(host, Integer.parseInt(port));
+            } catch (NumberFormatException e) {
+                return new HostPort(value, -1);
+            }
         }
     }
 
