@@ -41,9 +41,9 @@ import java.util.Properties;
  */
 public final class AgentRequest {
 
-    public static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
+    public static final String USAGE_SWITCHOVER = "pgha switchover <patroni.yml> [--leader <member>] "
             + "[--candidate <member>] [--scheduled <ISO time>]";
-    public static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
+    public static final String USAGE_FAILOVER = "pgha failover <patroni.yml> --candidate <member>";
 
     /** How often the command looks whether the request was carried out. */
     static final long POLL_MILLIS = 50;
