@@ -307,6 +307,16 @@ class PatroniYamlTest {
     }
 
     @Test
+    void theDistributionsExamplePatroniYmlIsValid() {
+        AgentSettings s = AgentSettings.load(Path.of("src/main/dist/patroni.yml"), Map.of(), false);
+        assertThat(s.scope()).isEqualTo("demo");
+        assertThat(s.etcdHosts()).hasSize(3);
+        assertThat(s.postgres().port()).isEqualTo(5432);
+        assertThat(s.postgres().connectAddress()).isEqualTo("10.0.0.11");
+        assertThat(s.warnings()).isEmpty();
+    }
+
+    @Test
     void ignoredKeysAreWarnedOnceByNameAndChangeNothing() {
         String yaml = "scope: s\nname: n\npostgresql:\n  data_dir: /d\nlog:\n  level: DEBUG\n  dir: /var/log\n"
                 + "watchdog:\n  device: /dev/watchdog\n";
