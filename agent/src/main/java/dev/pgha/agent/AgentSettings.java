@@ -93,13 +93,14 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
     /**
      * Patroni keys pgha ignores, reported once as a warning: they only shape what pgha does its
      * own way (logging, tools, file locations, a watchdog device), never which member leads,
-     * what it replicates or who may connect. By key or by section (ending with a dot).
+     * what it replicates or who may connect. By key, by section (ending with a dot) or by prefix
+     * (ending with {@code *}); see {@link #rule}.
      */
     static final Map<String, String> IGNORED = ignored();
     /**
      * Patroni keys pgha refuses: features it lacks whose absence would change what the cluster
      * does (a standby cluster would run as a primary, another DCS would not be used, users or
-     * scripts would not exist). By key or section (ending with a dot).
+     * scripts would not exist). Written as {@link #IGNORED}.
      */
     static final Map<String, String> UNSUPPORTED = unsupported();
 
@@ -145,7 +146,7 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         m.put("postgresql.pre_promote", "pre_promote scripts are not supported");
         m.put("postgresql.before_stop", "before_stop scripts are not supported");
         for (String role : List.of("superuser", "replication", "rewind")) {
-            m.put("postgresql.authentication." + role + ".ssl", "TLS options of PostgreSQL connections are not supported");
+            m.put("postgresql.authentication." + role + ".ssl*", "TLS options of PostgreSQL connections are not supported");
             m.put("postgresql.authentication." + role + ".gssencmode", "GSS options of PostgreSQL connections are not supported");
             m.put("postgresql.authentication." + role + ".channel_binding", "channel_binding is not supported");
         }
@@ -446,13 +447,23 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         return "a single value";
     }
 
-    /** The reason {@code key} is in {@code rules} (by key or by section), or null. */
+    /**
+     * The rule of {@code rules} that covers {@code key}, or null: a rule {@code x.} covers the
+     * section {@code x}, a rule {@code x*} every key starting with {@code x}, any other rule
+     * {@code x} the key {@code x}, what is under it and {@code x_...}.
+     */
     private static Map.Entry<String, String> rule(Map<String, String> rules, String key) {
         for (Map.Entry<String, String> e : rules.entrySet()) {
             String r = e.getKey();
-            if (r.endsWith(".") ? key.startsWith(r) || key.equals(r.substring(0, r.length() - 1))
-                    : key.equals(r) || key.startsWith(r + ".") || key.startsWith(r + "_") || key.startsWith(r)
-                            && r.endsWith("ssl")) {
+            boolean match;
+            if (r.endsWith(".")) {   // a section: the key itself or anything under it
+                match = key.startsWith(r) || key.equals(r.substring(0, r.length() - 1));
+            } else if (r.endsWith("*")) {   // any key starting so
+                match = key.startsWith(r.substring(0, r.length() - 1));
+            } else {   // the key, what is under it, and its _suffixed relatives (allowlist_include_members)
+                match = key.equals(r) || key.startsWith(r + ".") || key.startsWith(r + "_");
+            }
+            if (match) {
                 return e;
             }
         }

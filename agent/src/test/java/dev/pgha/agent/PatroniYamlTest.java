@@ -281,6 +281,10 @@ class PatroniYamlTest {
                         "etcd (v3) only"),
                 Arguments.of("unsupported: bootstrap users", base + "bootstrap:\n  users:\n    admin:\n"
                         + "      password: x\n", "bootstrap.users", "creates no users"),
+                Arguments.of("unsupported: sslmode", base + "  authentication:\n    superuser:\n      sslmode: require\n",
+                        "postgresql.authentication.superuser.sslmode", "TLS options of PostgreSQL connections"),
+                Arguments.of("unsupported: allowlist", base + "restapi:\n  allowlist_include_members: true\n",
+                        "restapi.allowlist_include_members", "no allowlist"),
                 Arguments.of("missing scope", "name: n\npostgresql:\n  data_dir: /d\n", "scope", "required"),
                 Arguments.of("missing name", "scope: s\npostgresql:\n  data_dir: /d\n", "name", "required"),
                 Arguments.of("missing data_dir", "scope: s\nname: n\npostgresql:\n  listen: 127.0.0.1\n",
