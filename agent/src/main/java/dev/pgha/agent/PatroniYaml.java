@@ -126,8 +126,8 @@ final class PatroniYaml {
                     flat.lines().putIfAbsent(key, line);
                 } else {
                     if (AgentSettings.isSection(key)) {
-                        throw new AgentSettingsException(key, "line " + line + ": expected a mapping, not '"
-                                + p.getText() + "'");
+                        // the value is not repeated: a misplaced one could be a password
+                        throw new AgentSettingsException(key, "line " + line + ": expected a mapping, not a single value");
                     }
                     put(key, p.getText(), line);
                 }

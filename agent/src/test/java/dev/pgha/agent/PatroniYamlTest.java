@@ -311,6 +311,14 @@ class PatroniYamlTest {
     }
 
     @Test
+    void aMisplacedPasswordIsNotRepeatedInTheError() {
+        assertThatThrownBy(() -> AgentSettings.parseYaml("scope: s\nname: n\npostgresql:\n  data_dir: /d\n"
+                + "  authentication: hunter2\n", Map.<String, String>of()::get))
+                .hasMessageContaining("postgresql.authentication").hasMessageContaining("line 5")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void theDistributionsExamplePatroniYmlIsValid() {
         AgentSettings s = AgentSettings.load(Path.of("src/main/dist/patroni.yml"), Map.of(), false);
         assertThat(s.scope()).isEqualTo("demo");
