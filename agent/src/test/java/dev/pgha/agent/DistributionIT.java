@@ -22,9 +22,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * The distribution as an operator uses it: the tarball ({@code mvn package}'s
  * {@code pgha-agent-<version>-dist.tar.gz}) unpacked into a fresh directory, {@code bin/pgha version},
- * then three members started with {@code bin/pgha run <patroni.yml>} from Patroni-style YAML files
- * over a real etcd and real PostgreSQL 15, and {@code bin/pgha list} showing one leader and two
- * streaming replicas. Runs in Maven's integration-test phase (after package), where the pom sets
+ * then three members started with {@code bin/pgha <patroni.yml>} from Patroni-style YAML files
+ * over a real etcd and real PostgreSQL 15, {@code bin/pgha list} showing one leader and two
+ * streaming replicas, and {@code bin/pgha switchover} moving the leader. Runs in Maven's integration-test phase (after package), where the pom sets
  * {@code pgha.dist}.
  */
 @EnabledIfSystemProperty(named = "pgha.dist", matches = ".+")
@@ -169,6 +169,12 @@ class DistributionIT {
                     + log("node2") + log("node3"), e);
         }
         assertThat(last[0]).startsWith("+ Cluster: disttest (");
+
+        // an operator's switchover through the launcher, reading the same patroni.yml
+        String[] switchover = command("switchover", files.get("node1").toString(), "--leader", "node1",
+                "--candidate", "node2");
+        assertThat(switchover[0]).as(switchover[1]).isEqualTo("0");
+        assertThat(switchover[1]).contains("Successfully switched over to \"node2\"");
         String logs = log("node1") + log("node2") + log("node3");
         assertThat(logs).as("the ignored Patroni key is reported by name")
                 .contains("WARN pgha.node2 - node2: ignoring setting postgresql.pgpass");
