@@ -470,6 +470,11 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         return null;
     }
 
+    /** The name to report for {@code key} under {@code rule}: a section's name, else the key. */
+    private static String ruleName(String rule, String key) {
+        return rule.endsWith(".") ? rule.substring(0, rule.length() - 1) : key;
+    }
+
     private static AgentSettings parse(Map<String, String> given, Map<String, String> origins,
                                        Function<String, String> env, boolean postgresSecrets,
                                        Predicate<String> inlinePasswords) {
@@ -496,25 +501,21 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         List<String> warnings = new ArrayList<>();
         Set<String> warned = new TreeSet<>();
         for (String key : given.keySet()) {
-            boolean password = key.endsWith("password") || key.endsWith(".password");
-            if (password && !inlinePasswords.test(key) && (PASSWORDS.contains(key) || key.endsWith(".password"))) {
+            if ((PASSWORDS.contains(key) || key.endsWith(".password")) && !inlinePasswords.test(key)) {
                 throw new AgentSettingsException(key, "passwords are not accepted in the file; use "
                         + key + "_file (a file holding it) or " + key + "_env (an environment variable)");
             }
-            if (KEYS.containsKey(key) || PREFIXES.stream().anyMatch(key::startsWith)
-                    || PASSWORDS.contains(key)) {
+            if (KEYS.containsKey(key) || PASSWORDS.contains(key) || PREFIXES.stream().anyMatch(key::startsWith)) {
                 continue;
             }
             Map.Entry<String, String> refused = rule(UNSUPPORTED, key);
             if (refused != null) {
-                String name = refused.getKey().endsWith(".") ? refused.getKey().substring(0, refused.getKey().length() - 1)
-                        : key;
-                throw new AgentSettingsException(name, "not supported by pgha: " + refused.getValue());
+                throw new AgentSettingsException(ruleName(refused.getKey(), key), "not supported by pgha: "
+                        + refused.getValue());
             }
             Map.Entry<String, String> ignored = rule(IGNORED, key);
             if (ignored != null) {
-                String name = ignored.getKey().endsWith(".") ? ignored.getKey().substring(0, ignored.getKey().length() - 1)
-                        : key;
+                String name = ruleName(ignored.getKey(), key);
                 if (warned.add(name)) {
                     warnings.add("ignoring setting " + name + ": " + ignored.getValue());
                 }
