@@ -401,6 +401,9 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
      * Patroni's {@code etcd3.*} (and {@code etcd.*}) both as pgha's {@code etcd.*}; a key given
      * both ways is refused.
      */
+    /** Marks, among the origins, that the settings named etcd {@code etcd3.*}: errors then use that name. */
+    private static final String ETCD3_GIVEN = "\u0000etcd3";
+
     private static Map<String, String> aliases(Map<String, String> values, Map<String, String> origins) {
         Map<String, String> out = new LinkedHashMap<>();
         values.forEach((k, v) -> {
@@ -409,8 +412,11 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
                 throw new AgentSettingsException(k, "given twice, also as " + key + "; keep one");
             }
             out.put(key, v);
-            if (!key.equals(k) && origins.containsKey(k)) {
-                origins.put(key, origins.get(k));
+            if (!key.equals(k)) {
+                origins.put(ETCD3_GIVEN, "");
+                if (origins.containsKey(k)) {
+                    origins.put(key, origins.get(k));
+                }
             }
         });
         return out;
@@ -481,11 +487,20 @@ public record AgentSettings(String scope, String name, String dcsType, List<Stri
         try {
             return parse(given, env, postgresSecrets, inlinePasswords);
         } catch (AgentSettingsException e) {
+            String key = e.key();
+            String message = e.getMessage();
+            if (key.startsWith("etcd.") && origins.containsKey(ETCD3_GIVEN)) {   // as the user wrote it
+                key = "etcd3." + key.substring("etcd.".length());
+                message = message.replaceAll("(?<![\\w./-])etcd\\.(?=[a-z])", "etcd3.");
+            }
             String origin = origins.get(e.key());
-            if (origin == null || e.getMessage().contains(" line ")) {
+            if (origin != null && !message.contains(" line ")) {
+                message = message + " (" + origin + ")";
+            }
+            if (key.equals(e.key()) && message.equals(e.getMessage())) {
                 throw e;
             }
-            throw new AgentSettingsException(e.key(), e.getMessage() + " (" + origin + ")", true);
+            throw new AgentSettingsException(key, message, true);
         }
     }
 
