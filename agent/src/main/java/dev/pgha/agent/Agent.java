@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java dev.pgha.agent.Agent [run] patroni.yml         run the agent (YAML, or a properties file)
  * java dev.pgha.agent.Agent version                   print pgha's version
- * java dev.pgha.agent.Agent list node1.properties     print the cluster like patronictl list
- * java dev.pgha.agent.Agent switchover node1.properties --candidate node2
- * java dev.pgha.agent.Agent failover node1.properties --candidate node2
+ * java dev.pgha.agent.Agent list patroni.yml         print the cluster like patronictl list
+ * java dev.pgha.agent.Agent switchover patroni.yml --candidate node2
+ * java dev.pgha.agent.Agent failover patroni.yml --candidate node2
  * </pre>
  */
 public final class Agent {
@@ -104,7 +104,7 @@ public final class Agent {
 
     /** Starts the cycles. */
     public Agent start() {
-        log.info("starting pgha agent: scope {}, member {}, DCS {}{}, data directory {}", settings.scope(),
+        log.info("starting pgha {} agent: scope {}, member {}, DCS {}{}, data directory {}", version(), settings.scope(),
                 settings.name(), settings.dcsType(), settings.dcsType().equals("etcd") ? " " + settings.etcdHosts() : "",
                 settings.postgres().dataDir());
         settings.warnings().forEach(w -> log.warn("{}: {}", settings.name(), w));
