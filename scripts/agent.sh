@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs pgha's agent (dev.pgha.examples.Agent) from this checkout.
+# Runs pgha's agent (dev.pgha.agent.Agent) from this checkout.
 #
-#   ./scripts/agent.sh node1.properties        run the agent; SIGTERM or Ctrl-C = graceful shutdown
-#   ./scripts/agent.sh list node1.properties   print the cluster like patronictl list
+#   ./scripts/agent.sh patroni.yml             run the agent; SIGTERM or Ctrl-C = graceful shutdown
+#   ./scripts/agent.sh list patroni.yml        print the cluster like patronictl list
+#   (a *.yml/*.yaml file, or a properties file with the same dotted keys)
 #
 # Installs the modules into the local Maven repository first (like demo.sh), then runs the agent
-# in Maven's JVM (exec:java). The settings file is described in the README ("The agent").
+# in Maven's JVM (exec:java). The settings file is described in the README ("The agent"). An installed
+# agent runs from the distribution instead: bin/pgha (mvn package -pl agent -am builds the tarball).
 set -euo pipefail
 args=()
 for a in "$@"; do
@@ -19,5 +21,5 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 check_java_and_maven
-mvn -B -ntp -q -pl examples -am install -DskipTests
-exec mvn -B -ntp -q -pl examples exec:java -Dexec.mainClass=dev.pgha.examples.Agent -Dexec.args="${args[*]}"
+mvn -B -ntp -q -pl agent -am install -DskipTests
+exec mvn -B -ntp -q -pl agent exec:java -Dexec.mainClass=dev.pgha.agent.Agent -Dexec.args="${args[*]}"

@@ -1,5 +1,7 @@
 package dev.pgha.examples;
 
+import dev.pgha.agent.Agent;
+import dev.pgha.agent.AgentSettings;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.SlotNames;
 import dev.pgha.dcs.DcsClient;

@@ -3,6 +3,7 @@ package dev.pgha.examples;
 import dev.pgha.ActionResult;
 import dev.pgha.ClusterAdmin;
 import dev.pgha.HaConfig;
+import dev.pgha.agent.AgentSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;

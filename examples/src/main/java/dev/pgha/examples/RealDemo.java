@@ -5,6 +5,8 @@ import dev.pgha.CycleResult;
 import dev.pgha.HaClock;
 import dev.pgha.HaConfig;
 import dev.pgha.HaController;
+import dev.pgha.agent.AgentLoop;
+import dev.pgha.agent.ClusterTable;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.inmemory.InMemoryDcs;
 import dev.pgha.postgres.local.LocalPostgres;

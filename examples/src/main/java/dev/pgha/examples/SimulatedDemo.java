@@ -320,7 +320,7 @@ public final class SimulatedDemo {
 
     private void table() {
         out.println();
-        out.print(ClusterTable.render(sim, SCOPE));
+        out.print(SimulatedClusterTable.render(sim, SCOPE));
         out.println();
     }
 

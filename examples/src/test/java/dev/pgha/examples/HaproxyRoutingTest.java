@@ -2,6 +2,7 @@ package dev.pgha.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgha.agent.Agent;
 import dev.pgha.testing.HaproxyServer;
 import dev.pgha.testing.TempPostgres;
 import java.sql.Connection;

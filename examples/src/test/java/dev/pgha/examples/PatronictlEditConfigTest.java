@@ -9,6 +9,7 @@ import dev.pgha.CycleResult;
 import dev.pgha.HaClock;
 import dev.pgha.HaConfig;
 import dev.pgha.HaController;
+import dev.pgha.agent.AgentLoop;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.dcs.etcd.EtcdDcsClient;
 import dev.pgha.postgres.PostgresStatus;

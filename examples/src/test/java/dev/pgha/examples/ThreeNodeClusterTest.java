@@ -2,6 +2,8 @@ package dev.pgha.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgha.agent.Agent;
+import dev.pgha.agent.AgentRequest;
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Failover;
 import java.io.ByteArrayOutputStream;

@@ -1,53 +1,24 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
-import dev.pgha.postgres.PostgresState;
-import dev.pgha.testing.FakePostgres;
-import dev.pgha.testing.SimulatedCluster;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Renders a cluster the way {@code patronictl list} shows a Patroni cluster: who is a
- * member and who is the leader come from the DCS (what patronictl reads), the host and state from
- * the member keys; the timeline and the replication lag come from the fake servers themselves
- * (member keys are refreshed only once per {@code loop_wait}, so they trail a change by up to a
- * cycle). The lag is the live difference between the leader's and the replica's end of WAL.
- * {@link #render(ClusterView, String, List)} renders any cluster from its DCS keys alone (the
- * agent's {@code list} and the demo on real servers).
+ * Renders a cluster the way {@code patronictl list} shows a Patroni cluster, from its DCS keys
+ * alone: who is a member and who is the leader come from the DCS (what patronictl reads), the
+ * host, state, timeline and WAL positions from the member keys. Used by the agent's {@code list};
+ * the examples render their simulated clusters with the same layout ({@link #format}).
  */
-final class ClusterTable {
+public final class ClusterTable {
 
     private static final String[] HEADER = {"Member", "Host", "Role", "State", "TL", "Lag in MB"};
     private static final double MB = 1024.0 * 1024.0;
 
     private ClusterTable() {
-    }
-
-    /** The table, one line per row, each line ending with a newline. */
-    static String render(SimulatedCluster sim, String scope) {
-        ClusterView view = sim.dcs().snapshot();
-        String leader = view.leaderName().orElse(null);
-        FakePostgres leaderPg = leader == null ? null : sim.world().find(leader).orElse(null);
-        List<String[]> rows = new ArrayList<>();
-        view.members().stream().sorted(Comparator.comparing(Member::name)).forEach(m -> {
-            boolean isLeader = m.name().equals(leader);
-            FakePostgres pg = sim.world().find(m.name()).orElse(null);
-            rows.add(new String[] {
-                m.name(),
-                host(m),
-                isLeader ? "Leader" : "Replica",
-                state(m),
-                timeline(m, pg),
-                isLeader ? "" : lag(leaderPg, pg),
-            });
-        });
-        List<String> missing = sim.nodes().stream().map(n -> n.name())
-                .filter(n -> view.member(n).isEmpty()).toList();
-        return format(scope, view, rows, missing);
     }
 
     /**
@@ -57,7 +28,7 @@ final class ClusterTable {
      *
      * @param expected members to mention when they have no member key (may be empty)
      */
-    static String render(ClusterView view, String scope, List<String> expected) {
+    public static String render(ClusterView view, String scope, List<String> expected) {
         String leader = view.leaderName().orElse(null);
         Member leaderMember = view.leaderMember().orElse(null);
         List<String[]> rows = new ArrayList<>();
@@ -76,15 +47,26 @@ final class ClusterTable {
         return format(scope, view, rows, missing);
     }
 
+    /** The lag column for {@code bytes} behind the leader: {@code 0} or MiB with one decimal. */
+    public static String lagInMb(long bytes) {
+        long b = Math.max(0, bytes);
+        return b == 0 ? "0" : String.format(Locale.ROOT, "%.1f", b / MB);
+    }
+
     private static String lag(Member leader, Member replica) {
         if (leader == null || leader.xlogLocation() == null || !replica.isRunning() || replica.walPosition() == 0) {
             return "unknown";
         }
-        long bytes = Math.max(0, leader.xlogLocation() - replica.walPosition());
-        return bytes == 0 ? "0" : String.format(Locale.ROOT, "%.1f", bytes / MB);
+        return lagInMb(leader.xlogLocation() - replica.walPosition());
     }
 
-    private static String format(String scope, ClusterView view, List<String[]> rows, List<String> missing) {
+    /**
+     * The table around {@code rows} (Member, Host, Role, State, TL, Lag in MB), one line per row,
+     * each line ending with a newline.
+     *
+     * @param missing members to mention as not in the DCS (may be empty)
+     */
+    public static String format(String scope, ClusterView view, List<String[]> rows, List<String> missing) {
         int[] width = new int[HEADER.length];
         for (int i = 0; i < HEADER.length; i++) {
             width[i] = HEADER[i].length();
@@ -107,15 +89,8 @@ final class ClusterTable {
         return sb.toString();
     }
 
-    /** The data directory's timeline when the server runs (member keys lag a cycle behind), else the key's. */
-    private static String timeline(Member m, FakePostgres pg) {
-        if (pg != null && pg.state() == PostgresState.RUNNING) {
-            return Long.toString(pg.timeline());
-        }
-        return m.timeline() == null ? "" : Long.toString(m.timeline());
-    }
-
-    private static String host(Member m) {
+    /** The {@code host:port} of the member's {@code conn_url}, or empty. */
+    public static String host(Member m) {
         String url = m.connUrl();
         if (url == null) {
             return "";
@@ -127,22 +102,11 @@ final class ClusterTable {
     }
 
     /** Patroni 3's State column: "streaming" for a replica that streams, otherwise the member's state. */
-    private static String state(Member m) {
+    public static String state(Member m) {
         if (!m.isPrimaryRole() && m.isRunning() && "streaming".equals(m.replicationState())) {
             return "streaming";
         }
         return m.state() == null ? "" : m.state();
-    }
-
-    private static String lag(FakePostgres leader, FakePostgres replica) {
-        if (leader == null || replica == null || replica.state() != PostgresState.RUNNING) {
-            return "unknown";
-        }
-        long bytes = Math.max(0, leader.walPosition().value() - replica.walPosition().value());
-        if (bytes == 0) {
-            return "0";
-        }
-        return String.format(Locale.ROOT, "%.1f", bytes / MB);
     }
 
     private static String rule(int[] width) {

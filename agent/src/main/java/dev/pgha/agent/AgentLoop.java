@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;

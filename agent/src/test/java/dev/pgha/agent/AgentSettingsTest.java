@@ -1,10 +1,10 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgha.HaListener;
-import dev.pgha.examples.AgentSettings.AgentSettingsException;
+import dev.pgha.agent.AgentSettings.AgentSettingsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

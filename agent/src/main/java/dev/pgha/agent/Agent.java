@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.CycleAction;
 import dev.pgha.CycleResult;
@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * pgha as a runnable agent, one per PostgreSQL server, like Patroni: it reads a properties file
+ * pgha as a runnable agent, one per PostgreSQL server, like Patroni: it reads a patroni.yml or a properties file
  * (see {@link AgentSettings} and the README), builds {@link LocalPostgres}, the DCS client
  * ({@link EtcdDcsClient}, or the in-memory DCS for a single member) and an {@link HaController},
  * and runs the cycles with an {@link AgentLoop}, logging one line per cycle
@@ -33,11 +33,14 @@ import org.slf4j.LoggerFactory;
  * Ctrl-C) is Patroni's graceful shutdown: a primary stops PostgreSQL and releases the leader key
  * so a replica takes over at once.
  *
+ * <p>The distribution's {@code bin/pgha} runs it with {@link #JVM_OPTIONS}.
+ *
  * <pre>
- * java dev.pgha.examples.Agent node1.properties          run the agent
- * java dev.pgha.examples.Agent list node1.properties     print the cluster like patronictl list
- * java dev.pgha.examples.Agent switchover node1.properties --candidate node2
- * java dev.pgha.examples.Agent failover node1.properties --candidate node2
+ * java dev.pgha.agent.Agent [run] patroni.yml         run the agent (YAML, or a properties file)
+ * java dev.pgha.agent.Agent version                   print pgha's version
+ * java dev.pgha.agent.Agent list patroni.yml         print the cluster like patronictl list
+ * java dev.pgha.agent.Agent switchover patroni.yml --candidate node2
+ * java dev.pgha.agent.Agent failover patroni.yml --candidate node2
  * </pre>
  */
 public final class Agent {
@@ -53,6 +56,9 @@ public final class Agent {
             "-XX:MaxHeapFreeRatio=30", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
             "-XX:CompileThresholdScaling=0.05",
             "-Xss256k", "-XX:MaxDirectMemorySize=16m", "-XX:-UsePerfData", "-Dio.netty.allocator.type=unpooled");
+
+    /** gRPC logs through java.util.logging; its INFO lines (epoll probing) are noise on the agent's output. */
+    private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
     private final AgentSettings settings;
     private final Logger log;
@@ -88,14 +94,21 @@ public final class Agent {
         if (s.etcdUser() != null) {
             b.auth(s.etcdUser(), s.etcdPassword());
         }
+        if (s.etcdTls().caCert() != null) {
+            b.tlsCaFile(s.etcdTls().caCert());
+        }
+        if (s.etcdTls().clientCert() != null) {
+            b.tlsClientCertificate(s.etcdTls().clientCert(), s.etcdTls().clientKey());
+        }
         return b.build();
     }
 
     /** Starts the cycles. */
     public Agent start() {
-        log.info("starting pgha agent: scope {}, member {}, DCS {}{}, data directory {}", settings.scope(),
+        log.info("starting pgha {} agent: scope {}, member {}, DCS {}{}, data directory {}", version(), settings.scope(),
                 settings.name(), settings.dcsType(), settings.dcsType().equals("etcd") ? " " + settings.etcdHosts() : "",
                 settings.postgres().dataDir());
+        settings.warnings().forEach(w -> log.warn("{}: {}", settings.name(), w));
         server = RestServer.start(api);
         loop.start();
         return this;
@@ -143,20 +156,38 @@ public final class Agent {
         }
     }
 
-    /** Runs the agent, or {@code list}; exit status 2 for bad usage or settings, 1 for a failure. */
+    /**
+     * pgha's version: the {@code Implementation-Version} of this jar's manifest, or
+     * {@code unknown} when the classes do not come from the jar (an IDE, {@code target/classes}).
+     */
+    public static String version() {
+        String v = Agent.class.getPackage().getImplementationVersion();
+        return v == null ? "unknown" : v;
+    }
+
+    /**
+     * Runs the agent ({@code [run] <settings>}), or {@code list}, {@code switchover},
+     * {@code failover}, {@code version}; exit status 2 for bad usage or settings, 1 for a failure.
+     */
     public static void main(String[] args) {
         configureLogging();
-        if (args.length == 1 && !args[0].startsWith("-")) {
+        if (args.length == 1 && args[0].equals("version")) {
+            System.out.println("pgha " + version());
+            System.exit(0);
+        } else if (args.length == 1 && !args[0].startsWith("-")) {
             System.exit(run(Path.of(args[0])));
+        } else if (args.length == 2 && args[0].equals("run")) {
+            System.exit(run(Path.of(args[1])));
         } else if (args.length == 2 && args[0].equals("list")) {
             System.exit(list(Path.of(args[1]), System.out, System.err));
         } else if (args.length >= 2 && (args[0].equals("switchover") || args[0].equals("failover"))) {
             System.exit(AgentRequest.run(args, System.out, System.err));
         }
-        System.err.println("usage: Agent <settings.properties>        run the agent");
-        System.err.println("       Agent list <settings.properties>   print the cluster like patronictl list");
+        System.err.println("usage: pgha [run] <patroni.yml>      run the agent (a *.yml/*.yaml file, or properties)");
+        System.err.println("       pgha list <patroni.yml>       print the cluster like patronictl list");
         System.err.println("       " + AgentRequest.USAGE_SWITCHOVER);
         System.err.println("       " + AgentRequest.USAGE_FAILOVER);
+        System.err.println("       pgha version                  print pgha's version");
         System.exit(2);
     }
 
@@ -170,6 +201,7 @@ public final class Agent {
         setDefault("org.slf4j.simpleLogger.showLogName", "true");
         setDefault("org.slf4j.simpleLogger.log.pgha", "info");
         setDefault("org.slf4j.simpleLogger.log.dev.pgha", "info");   // the engine's reasons, as Patroni logs them
+        GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
     }
 
     private static void setDefault(String key, String value) {
@@ -209,7 +241,7 @@ public final class Agent {
     }
 
     /** Prints the cluster the settings name, from the DCS, like {@code patronictl list}. */
-    static int list(Path file, PrintStream out, PrintStream err) {
+    public static int list(Path file, PrintStream out, PrintStream err) {
         AgentSettings settings;
         try {
             settings = AgentSettings.load(file, false);

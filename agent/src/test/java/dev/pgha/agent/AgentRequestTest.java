@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.pgha.examples;
+package dev.pgha.agent;
 
 import dev.pgha.ActionResult;
 import dev.pgha.ClusterAdmin;
@@ -7,11 +7,8 @@ import dev.pgha.cluster.Member;
 import dev.pgha.dcs.DcsClient;
 import dev.pgha.dcs.DcsException;
 import dev.pgha.postgres.local.Credentials;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -42,11 +39,11 @@ import java.util.Properties;
  * Agent failover node1.properties --candidate node2
  * </pre>
  */
-final class AgentRequest {
+public final class AgentRequest {
 
-    static final String USAGE_SWITCHOVER = "Agent switchover <settings.properties> [--leader <member>] "
+    public static final String USAGE_SWITCHOVER = "pgha switchover <patroni.yml> [--leader <member>] "
             + "[--candidate <member>] [--scheduled <ISO time>]";
-    static final String USAGE_FAILOVER = "Agent failover <settings.properties> --candidate <member>";
+    public static final String USAGE_FAILOVER = "pgha failover <patroni.yml> --candidate <member>";
 
     /** How often the command looks whether the request was carried out. */
     static final long POLL_MILLIS = 50;
@@ -55,7 +52,7 @@ final class AgentRequest {
     }
 
     /** Runs {@code args} ({@code switchover|failover <file> [options]}); exit status 0, 1 (not done) or 2 (usage). */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         String action = args[0];
         String leader = null;
         String candidate = null;
@@ -143,25 +140,13 @@ final class AgentRequest {
     }
 
     /**
-     * The superuser with the password of the settings ({@code ...superuser.password_file} or
-     * {@code _env}), read apart from the other PostgreSQL secrets, which this command does not need;
-     * without a readable password, {@code user} as it is.
+     * The superuser with the password of the settings (inline in a YAML file or the environment,
+     * {@code ...superuser.password_file} or {@code _env}), read apart from the other PostgreSQL
+     * secrets, which this command does not need; without a readable password, {@code user} as it is.
      */
     static Credentials superuser(Path file, Credentials user) {
-        Properties p = new Properties();
-        try (var r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(r);
-            String prefix = "postgresql.authentication.superuser.password";
-            String pwFile = p.getProperty(prefix + "_file", "").strip();
-            String pwEnv = p.getProperty(prefix + "_env", "").strip();
-            String password = !pwFile.isEmpty()
-                    ? Files.readAllLines(Path.of(pwFile), StandardCharsets.UTF_8).stream()
-                            .findFirst().orElse("")
-                    : !pwEnv.isEmpty() ? System.getenv(pwEnv) : null;
-            return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
-        } catch (IOException | RuntimeException e) {
-            return user;
-        }
+        String password = AgentSettings.superuserPassword(file, System.getenv());
+        return password == null || password.isEmpty() ? user : Credentials.of(user.username(), password);
     }
 
     /**
