@@ -42,7 +42,8 @@ class LauncherScriptTest {
         Path java = bin.resolve("java");
         Files.writeString(java, "#!/bin/bash\n"
                 + "if [ \"$1\" = -version ]; then echo 'openjdk version \"" + version + "\" 2024-01-16' >&2; exit 0; fi\n"
-                + "printf '%s\\n' \"$@\" > '" + argsFile + "'\n");
+                + "printf '%s\\n' \"$@\" > '" + argsFile + "'\n"
+                + "echo \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX\" > '" + argsFile + ".env'\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         return dir.resolve("jdk");
     }
@@ -53,6 +54,7 @@ class LauncherScriptTest {
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().remove("JAVA_HOME");
         pb.environment().remove("PGHA_JAVA_OPTS");
+        pb.environment().remove("MALLOC_ARENA_MAX");
         pb.environment().putAll(env);
         Process p = pb.start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -70,6 +72,8 @@ class LauncherScriptTest {
         expected.addAll(List.of("-Dx=1", "-Xmx96m", "-cp", SCRIPT.getParent().getParent().resolve("lib") + "/*",
                 "dev.pgha.agent.Agent", "list", "/etc/pgha/patroni.yml"));
         assertThat(Files.readAllLines(argsFile, StandardCharsets.UTF_8)).isEqualTo(expected);
+        assertThat(Files.readAllLines(Path.of(argsFile + ".env"), StandardCharsets.UTF_8))
+                .as("the agent's environment").containsExactly("MALLOC_ARENA_MAX=" + Agent.ENVIRONMENT.get("MALLOC_ARENA_MAX"));
     }
 
     @Test

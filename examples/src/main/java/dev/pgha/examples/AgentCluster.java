@@ -169,6 +169,7 @@ public final class AgentCluster implements AutoCloseable {
             ProcessBuilder pb = new ProcessBuilder(agentCommand(file.toString()))
                     .directory(dir.toFile())   // so TempPostgres' clean-up finds it by its working directory
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.environment().putAll(Agent.ENVIRONMENT);
             pb.environment().put("PGHA_REPLICATION_PASSWORD", TempPostgres.REPLICATION_PASSWORD);
             agents.put(name, pb.start());
         } catch (IOException e) {
