@@ -71,7 +71,8 @@ final class Calls {
                 throw new TimeoutException();
             }
             T result = future.get(left, TimeUnit.NANOSECONDS);
-            if (result instanceof PutResponse || result instanceof DeleteResponse || result instanceof TxnResponse) {
+            if (result instanceof PutResponse || result instanceof DeleteResponse
+                    || result instanceof TxnResponse t && wrote(t)) {
                 writeRevisions.accept(((Response) result).getHeader().getRevision());
             }
             return result;
@@ -87,6 +88,16 @@ final class Calls {
         } catch (CancellationException e) {
             throw new DcsException(Reason.UNAVAILABLE, message(step, "the request was cancelled (client closed?)"), e);
         }
+    }
+
+    /**
+     * Whether a transaction wrote (a put or delete ran in the branch taken, or in a nested
+     * transaction): a transaction that only compared or read answers with the store's current
+     * revision, which is no write of this client's.
+     */
+    static boolean wrote(TxnResponse t) {
+        return !t.getPutResponses().isEmpty() || !t.getDeleteResponses().isEmpty()
+                || t.getTxnResponses().stream().anyMatch(Calls::wrote);
     }
 
     /** The exception for a failed request. */
