@@ -70,7 +70,8 @@ public final class FailoverBench {
 
     private static final Duration STEP_LIMIT = Duration.ofSeconds(180);
     /** The sections, in the order they run; {@code --only} picks some. */
-    private static final List<String> SECTIONS = List.of("host-loss", "crash", "switchover", "commit", "idle");
+    private static final List<String> SECTIONS = List.of("host-loss", "crash", "switchover", "frozen-agent", "commit",
+            "idle");
     private static final String PGHA = "pgha";
     private static final String PATRONI = "Patroni";
     private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
@@ -163,6 +164,9 @@ public final class FailoverBench {
         }
         if (only.contains("switchover")) {
             switchover();
+        }
+        if (only.contains("frozen-agent")) {
+            frozenAgent();
         }
         if (only.contains("commit")) {
             commitLatency();
@@ -303,6 +307,49 @@ public final class FailoverBench {
             add(c, "host loss: above the lease floor (s)", seconds - lease);
         }
         c.startAgent(leader);   // the host comes back: pg_rewind, then it streams again
+    }
+
+    /**
+     * pgha only (Patroni's watchdog needs a device): the primary's agent JVM frozen (SIGSTOP) with its
+     * PostgreSQL running. Its guard must stop PostgreSQL before the lease runs out, so that the old
+     * primary refuses writes before another member accepts any; a {@link WriteSampler} asks every
+     * server for a write every 20 ms and any overlap fails the bench.
+     */
+    private void frozenAgent() throws Exception {
+        section("frozen primary agent (SIGSTOP; pgha only): the old primary must refuse writes before another "
+                + "member accepts any");
+        try (Targets all = new Targets().add(new PghaTarget(cluster(300)))) {
+            start(all);
+            PghaTarget c = (PghaTarget) all.list().get(0);
+            for (int i = 1; i <= repetitions; i++) {
+                String leader = healthy(c);
+                pause(loopWait * 1500L);
+                try (WriteSampler sampler = c.cluster.sampler(20).start()) {
+                    long t0 = System.nanoTime();
+                    c.cluster.freezeAgent(leader);
+                    await("another member accepts writes", () -> c.leader()
+                            .filter(l -> !l.equals(leader) && sampler.firstWritable(l, t0) != null).isPresent());
+                    String promoted = c.leader().orElseThrow();
+                    long writable = sampler.firstWritable(promoted, t0);
+                    Long refused = sampler.firstRefused(leader, t0);
+                    Long lastOld = sampler.lastWritable(leader);
+                    if (refused == null || refused > writable || (lastOld != null && lastOld > writable)
+                            || !sampler.overlaps().isEmpty()) {
+                        throw new IllegalStateException("two writable primaries: " + leader + " refused writes at "
+                                + refused + ", last writable at " + lastOld + "; " + promoted + " writable at " + writable
+                                + "; overlaps " + sampler.overlaps());
+                    }
+                    double refusedAfter = (refused - t0) / 1e9;
+                    double acceptedAfter = (writable - t0) / 1e9;
+                    out.printf(Locale.ROOT, "  #%d %s frozen: it refused writes after %.2f s, %s accepted writes after "
+                            + "%.2f s (%.2f s later); no overlap in %d samples%n", i, leader, refusedAfter, promoted,
+                            acceptedAfter, acceptedAfter - refusedAfter, sampler.samples().size());
+                    add(c, "frozen agent: old primary refuses writes (s)", refusedAfter);
+                    add(c, "frozen agent: another member accepts writes (s)", acceptedAfter);
+                }
+                c.cluster.thawAgent(leader);   // it finds the lock gone and rejoins as a replica
+            }
+        }
     }
 
     private void postmasterCrash(int primaryStartTimeout) throws Exception {
