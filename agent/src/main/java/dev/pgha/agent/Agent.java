@@ -245,17 +245,30 @@ public final class Agent {
         return 0;
     }
 
-    /** Prints the cluster the settings name, from the DCS, like {@code patronictl list}. */
-    public static int list(Path file, PrintStream out, PrintStream err) {
+    /**
+     * The settings of a command that works on the cluster through its DCS ({@code list},
+     * {@code switchover}, {@code failover}); null, after saying why on {@code err}, when the file
+     * is bad or names no shared DCS.
+     */
+    static AgentSettings commandSettings(Path file, String command, PrintStream err) {
         AgentSettings settings;
         try {
             settings = AgentSettings.load(file, false);
         } catch (IllegalArgumentException e) {
             err.println(file + ": " + e.getMessage());
-            return 2;
+            return null;
         }
         if (!settings.dcsType().equals("etcd")) {
-            err.println("list needs a shared DCS: the in-memory DCS lives inside one agent (dcs.type=etcd)");
+            err.println(command + " needs a shared DCS: the in-memory DCS lives inside one agent (dcs.type=etcd)");
+            return null;
+        }
+        return settings;
+    }
+
+    /** Prints the cluster the settings name, from the DCS, like {@code patronictl list}. */
+    public static int list(Path file, PrintStream out, PrintStream err) {
+        AgentSettings settings = commandSettings(file, "list", err);
+        if (settings == null) {
             return 2;
         }
         try (DcsClient dcs = dcs(settings)) {

@@ -2,6 +2,9 @@ package dev.pgha.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgha.cluster.ClusterConfig;
+import dev.pgha.cluster.ClusterStatus;
+import dev.pgha.cluster.ClusterView;
 import dev.pgha.cluster.Member;
 import dev.pgha.postgres.PostgresOperation;
 import dev.pgha.postgres.StopMode;
@@ -12,15 +15,17 @@ import dev.pgha.testing.TempPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How the {@code switchover} command asks the new leader whether it accepts writes, on a real
- * PostgreSQL 15: yes for a running primary with the right credentials; no (the member key then
- * decides) with other credentials or when nothing listens; and how it finds the superuser's password.
+ * How the {@code switchover} command asks the possible new leaders whether they left recovery, on
+ * a real PostgreSQL 15: a session to each member but the leader, opened once the request is written; none
+ * (the member key then decides) with other credentials or when nothing listens, and a session that
+ * fails is dropped; and how it finds the superuser's password.
  */
 class AgentRequestTest {
 
@@ -38,22 +43,32 @@ class AgentRequestTest {
     }
 
     @Test
-    void asksTheNewLeadersPostgresqlWhetherItIsOutOfRecovery() {
+    void asksThePossibleNewLeadersOnTheirOwnSessions() {
         LocalPostgres pg = LocalPostgres.create(tmp.node("node1").build());
         assertThat(TempPostgres.await(pg.bootstrap(), LONG)).isEqualTo(PostgresOperation.Outcome.SUCCEEDED);
-        Member m = new Member("node1", pg.connectionUrl(), null, "running", "replica", null, null, null, null, null,
+        Member node1 = new Member("node1", pg.connectionUrl(), null, "running", "replica", null, null, null, null, null,
                 null, null, false);
+        Member deaf = new Member("node3", "postgres://127.0.0.1:" + FreePorts.allocate() + "/postgres", null, "running",
+                "replica", null, null, null, null, null, null, null, false);
+        Member old = new Member("node0", null, null, "running", "primary", null, null, null, null, null, null, null,
+                false);
+        ClusterView view = new ClusterView(null, ClusterConfig.EMPTY, null, ClusterStatus.EMPTY,
+                List.of(old, node1, deaf), null, null, null, null);
         Credentials su = pg.config().superuser();
 
-        assertThat(AgentRequest.acceptsWrites(m, su)).as("a running primary").isTrue();
-        assertThat(AgentRequest.acceptsWrites(m, Credentials.of(su.username(), "wrong"))).as("other credentials")
-                .isFalse();
-        assertThat(AgentRequest.acceptsWrites(new Member("x", "postgres://127.0.0.1:" + FreePorts.allocate()
-                + "/postgres", null, "running", "primary", null, null, null, null, null, null, null, false), su))
-                .as("nothing listens").isFalse();
+        try (AgentRequest.Sessions s = AgentRequest.Sessions.open(view, "node0", null, su)) {
+            assertThat(s.members()).as("every member but the leader that can be reached").containsExactly("node1");
+            assertThat(s.outOfRecovery()).as("a running primary").isEqualTo("node1");
 
-        assertThat(TempPostgres.await(pg.stop(StopMode.FAST, false), LONG)).isEqualTo(PostgresOperation.Outcome.SUCCEEDED);
-        assertThat(AgentRequest.acceptsWrites(m, su)).as("stopped").isFalse();
+            assertThat(TempPostgres.await(pg.stop(StopMode.FAST, false), LONG))
+                    .isEqualTo(PostgresOperation.Outcome.SUCCEEDED);
+            assertThat(s.outOfRecovery()).as("stopped: cannot be asked").isNull();
+            assertThat(s.members()).as("its session is dropped: the member key decides").isEmpty();
+        }
+        try (AgentRequest.Sessions s = AgentRequest.Sessions.open(view, "node0", "node1",
+                Credentials.of(su.username(), "wrong"))) {
+            assertThat(s.members()).as("other credentials: no session").isEmpty();
+        }
     }
 
     @Test
