@@ -92,7 +92,10 @@ run_failover() {
     if [ -n "${JAVA_HOME:-}" ]; then
         java_cmd="$JAVA_HOME/bin/java"
     fi
-    exec "$java_cmd" -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
+    # the distribution, for the switchover command as installed (--against patroni)
+    local dist
+    dist=$(ls agent/target/pgha-agent-*-dist.tar.gz | head -n 1)
+    exec "$java_cmd" -Dpgha.dist="$PWD/$dist" -cp "examples/target/classes:$(cat examples/target/bench.classpath)" \
         dev.pgha.examples.FailoverBench "$@"
 }
 

@@ -43,18 +43,24 @@ class LauncherScriptTest {
         Files.writeString(java, "#!/bin/bash\n"
                 + "if [ \"$1\" = -version ]; then echo 'openjdk version \"" + version + "\" 2024-01-16' >&2; exit 0; fi\n"
                 + "printf '%s\\n' \"$@\" > '" + argsFile + "'\n"
+                + "for a in \"$@\"; do case $a in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done\n"
                 + "echo \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX\" > '" + argsFile + ".env'\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         return dir.resolve("jdk");
     }
 
     private static Run run(Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("/bin/bash", SCRIPT.toString()));
+        return run(SCRIPT, env, args);
+    }
+
+    private static Run run(Path script, Map<String, String> env, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("/bin/bash", script.toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().remove("JAVA_HOME");
         pb.environment().remove("PGHA_JAVA_OPTS");
         pb.environment().remove("MALLOC_ARENA_MAX");
+        pb.environment().put("PGHA_CDS_DIR", "off");   // a test that wants the archive says where
         pb.environment().putAll(env);
         Process p = pb.start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -74,6 +80,47 @@ class LauncherScriptTest {
         assertThat(Files.readAllLines(argsFile, StandardCharsets.UTF_8)).isEqualTo(expected);
         assertThat(Files.readAllLines(Path.of(argsFile + ".env"), StandardCharsets.UTF_8))
                 .as("the agent's environment").containsExactly("MALLOC_ARENA_MAX=" + Agent.ENVIRONMENT.get("MALLOC_ARENA_MAX"));
+    }
+
+    @Test
+    void aCommandArchivesItsClassesForTheRunsAfterIt(@TempDir Path dir) throws Exception {
+        Path home = Files.createDirectories(dir.resolve("pgha"));
+        Files.createDirectories(home.resolve("bin"));
+        Files.copy(SCRIPT, home.resolve("bin/pgha"));
+        Files.createDirectories(home.resolve("lib"));
+        Files.writeString(home.resolve("lib/pgha-agent-1.2.3.jar"), "");
+        Path argsFile = dir.resolve("args");
+        Path jdk = fakeJava(dir, "17.0.9", argsFile);
+        Path cds = dir.resolve("cds");
+        Path archive = cds.resolve("pgha-agent-1.2.3-java17.0.9.jsa");
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString(), "PGHA_CDS_DIR", cds.toString());
+
+        assertThat(run(home.resolve("bin/pgha"), env, "run", "/etc/pgha/patroni.yml").status()).isZero();
+        assertThat(Files.readAllLines(argsFile, StandardCharsets.UTF_8)).as("the agent itself archives nothing")
+                .noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit") || a.startsWith("-XX:SharedArchiveFile"));
+        assertThat(archive).doesNotExist();
+
+        assertThat(run(home.resolve("bin/pgha"), env, "list", "/etc/pgha/patroni.yml").status()).isZero();
+        assertThat(Files.readAllLines(argsFile, StandardCharsets.UTF_8)).as("the first command archives")
+                .anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + archive + "."));
+        assertThat(archive).as("put in place under its name").exists();
+        try (var left = Files.list(cds)) {
+            assertThat(left).as("no temporary file left").containsExactly(archive);
+        }
+
+        assertThat(run(home.resolve("bin/pgha"), env, "run", "/etc/pgha/patroni.yml").status()).isZero();
+        assertThat(Files.readAllLines(argsFile, StandardCharsets.UTF_8)).as("later runs map it, the agent's too")
+                .contains("-XX:SharedArchiveFile=" + archive).noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
+    }
+
+    @Test
+    void readsJavasVersionFromTheJdksReleaseFile(@TempDir Path dir) throws Exception {
+        Path argsFile = dir.resolve("args");
+        Path jdk = fakeJava(dir, "17.0.9", argsFile);
+        Files.writeString(jdk.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"11.0.2\"\n");
+        Run r = run(Map.of("JAVA_HOME", jdk.toString()), "version");
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.stderr()).contains("is Java 11.0.2; pgha needs Java 17 or newer");
     }
 
     @Test

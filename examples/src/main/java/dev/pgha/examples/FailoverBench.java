@@ -397,6 +397,9 @@ public final class FailoverBench {
                 : "planned switchover (ClusterAdmin request -> the candidate accepts an INSERT)");
         try (Targets all = clusters(300)) {
             start(all);
+            if (againstPatroni) {
+                all.list().forEach(Target::prepareCommands);
+            }
             for (int i = 1; i <= repetitions; i++) {
                 for (Target c : turns(all, i)) {
                     switchover(c, i);
@@ -607,6 +610,10 @@ public final class FailoverBench {
         /** Starts the switchover command, output to {@link #commandLog}. */
         Process startSwitchover(String leader, String candidate);
 
+        /** Gets the switchover command ready before it is timed (pgha: unpacks the distribution, if any). */
+        default void prepareCommands() {
+        }
+
         String commandLog();
 
         void close();
@@ -615,6 +622,7 @@ public final class FailoverBench {
     /** pgha's cluster: {@link AgentCluster}. */
     private static final class PghaTarget implements Target {
         final AgentCluster cluster;
+        private Path launcher;
 
         PghaTarget(AgentCluster cluster) {
             this.cluster = cluster;
@@ -688,16 +696,62 @@ public final class FailoverBench {
             return cluster.etcd().endpoint(0) + "/metrics";
         }
 
-        /** {@code Agent switchover <settings> --leader L --candidate C} in a JVM started as the agents' are. */
-        @Override public Process startSwitchover(String leader, String candidate) {
+        /**
+         * The distribution that {@code -Dpgha.dist} names (bench.sh passes the one it built),
+         * unpacked into the cluster's directory, and one {@code bin/pgha list} run, so that the
+         * timed command runs as installed: its first run archives the classes it loads (class data
+         * sharing, see bin/pgha), as an installed pgha's first command does.
+         */
+        @Override public void prepareCommands() {
+            String dist = System.getProperty("pgha.dist");
+            if (dist == null || dist.isEmpty()) {
+                return;
+            }
             try {
-                return new ProcessBuilder(AgentCluster.agentCommand("switchover", cluster.settingsFile(leader).toString(),
-                        "--leader", leader, "--candidate", candidate))
+                Path home = Files.createDirectories(cluster.base().resolve("dist"));
+                run(List.of("tar", "-xzf", dist, "-C", home.toString(), "--strip-components=1"));
+                launcher = home.resolve("bin/pgha");
+                run(List.of(launcher.toString(), "list", cluster.settingsFile(cluster.names().get(0)).toString()));
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException("cannot prepare the distribution " + dist + ": " + e, e);
+            }
+        }
+
+        private void run(List<String> command) throws IOException, InterruptedException {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(commandLogFile().toFile()));
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            Process p = pb.start();
+            if (!p.waitFor(STEP_LIMIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + commandLog());
+            }
+        }
+
+        /**
+         * {@code bin/pgha switchover <settings> --leader L --candidate C} of the distribution
+         * ({@link #prepareCommands}), or without one {@code Agent switchover} in a JVM started as
+         * the agents' are.
+         */
+        @Override public Process startSwitchover(String leader, String candidate) {
+            List<String> args = List.of("switchover", cluster.settingsFile(leader).toString(), "--leader", leader,
+                    "--candidate", candidate);
+            List<String> command = new ArrayList<>();
+            if (launcher != null) {
+                command.add(launcher.toString());
+                command.addAll(args);
+            } else {
+                command.addAll(AgentCluster.agentCommand(args.toArray(String[]::new)));
+            }
+            try {
+                ProcessBuilder pb = new ProcessBuilder(command)
                         .directory(cluster.base().toFile()).redirectErrorStream(true)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(commandLogFile().toFile())).start();
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(commandLogFile().toFile()));
+                pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+                return pb.start();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot start Agent switchover", e);
+                throw new java.io.UncheckedIOException("cannot start the switchover command", e);
             }
         }
 

@@ -193,7 +193,7 @@ public final class LocalPostgres implements PostgresProcess, AutoCloseable {
     /**
      * Whether the postmaster died or appeared, or the running long action ended, since the previous
      * call (the first call takes the baseline and says no). Cheap enough to be called every few tens
-     * of milliseconds: while the same postmaster runs it costs one read of its {@code /proc/<pid>/stat},
+     * of milliseconds: while the same postmaster runs it costs one read of its {@code /proc/<pid>/statm},
      * kept open, plus what one poll of the running action does; the pid file is read, and the pid
      * checked to be this data directory's postmaster, only when that process is gone or none was
      * known. A change of the same postmaster's state (its pid file's status line) is seen by the

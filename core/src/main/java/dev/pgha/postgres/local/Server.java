@@ -115,7 +115,7 @@ final class Server {
     /**
      * The live postmaster of the data directory, if any. The one found last is remembered with a
      * {@link ProcessWatch}: while that process lives and the pid file still names it, a call costs
-     * one read of {@code /proc/<pid>/stat} and one of the pid file (for its status line); the full
+     * one read of {@code /proc/<pid>/statm} and one of the pid file (for its status line); the full
      * check that a pid is this data directory's postmaster runs only for a pid not seen before.
      */
     synchronized Optional<Postmaster.Found> postmaster() {
