@@ -93,12 +93,7 @@ class AgentProcessTest {
     }
 
     private String log(String name) {
-        try {
-            Path f = tmp.base().resolve(name + ".log");
-            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return tmp.read(name + ".log");
     }
 
     private String list(Path settings) {

@@ -137,12 +137,7 @@ class DistributionIT {
     }
 
     private String log(String name) {
-        try {
-            Path f = tmp.base().resolve(name + ".log");
-            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return tmp.read(name + ".log");
     }
 
     @Test

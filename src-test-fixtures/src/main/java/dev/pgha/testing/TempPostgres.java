@@ -142,6 +142,16 @@ public final class TempPostgres implements AutoCloseable {
         }
     }
 
+    /** The text of {@code fileName} in the scratch area (a log a test process writes, say); empty while it does not exist. */
+    public String read(String fileName) {
+        try {
+            Path f = base.resolve(fileName);
+            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * Polls {@code op} (every 20 ms) until it finished or {@code timeout} passed.
      *
