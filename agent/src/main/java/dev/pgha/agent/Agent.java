@@ -247,8 +247,9 @@ public final class Agent {
 
     /**
      * The settings of a command that works on the cluster through its DCS ({@code list},
-     * {@code switchover}, {@code failover}); null, after saying why on {@code err}, when the file
-     * is bad or names no shared DCS.
+     * {@code switchover}, {@code failover}); the keys it ignores are named on {@code err}, as the
+     * agent logs them; null, after saying why on {@code err}, when the file is bad or names no
+     * shared DCS.
      */
     static AgentSettings commandSettings(Path file, String command, PrintStream err) {
         AgentSettings settings;
@@ -258,6 +259,7 @@ public final class Agent {
             err.println(file + ": " + e.getMessage());
             return null;
         }
+        settings.warnings().forEach(w -> err.println(file + ": " + w));
         if (!settings.dcsType().equals("etcd")) {
             err.println(command + " needs a shared DCS: the in-memory DCS lives inside one agent (dcs.type=etcd)");
             return null;

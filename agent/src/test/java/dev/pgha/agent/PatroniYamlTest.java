@@ -7,8 +7,11 @@ import dev.pgha.ClusterSettings;
 import dev.pgha.HaListener;
 import dev.pgha.agent.AgentSettings.AgentSettingsException;
 import dev.pgha.fencing.PostmasterGuard;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -342,6 +345,17 @@ class PatroniYamlTest {
                         + "org.slf4j.simpleLogger.* properties)",
                 "ignoring setting watchdog.device: pgha fences with PostmasterGuard, not a watchdog device");
         assertThat(s.watchdogMode()).isEqualTo(PostmasterGuard.Mode.AUTOMATIC);
+    }
+
+    @Test
+    void theCommandsNameTheIgnoredKeysToo(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("patroni.yml"), "scope: s\nname: n\npostgresql:\n  data_dir: /d\n"
+                + "etcd3:\n  hosts: 127.0.0.1:2379\nlog:\n  level: DEBUG\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        AgentSettings s = Agent.commandSettings(file, "list", new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(s).isNotNull();
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(file + ": ignoring setting log: pgha logs through "
+                + "slf4j-simple on stdout (see the README: org.slf4j.simpleLogger.* properties)" + System.lineSeparator());
     }
 
     @Test
